@@ -1,0 +1,1 @@
+"""Language data (codes table, per-language files), shipped inside the package as `roots_pipeline.languages`."""

@@ -1,0 +1,1 @@
+"""Runnable recipes, shipped inside the package as `roots_pipeline.pipelines`."""

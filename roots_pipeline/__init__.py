@@ -1,0 +1,3 @@
+"""roots-pipeline: turn raw multilingual text into training-ready data, the way ROOTS was built."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Writers: Arrow shards per language, malformed-record lists, and the ledger."""

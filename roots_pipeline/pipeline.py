@@ -1,0 +1,155 @@
+"""Builds and runs the Beam pipeline of a recipe, then turns its ledger into `stats.json`.
+
+Run folder layout: `data/<lang>/` and `rejects/<lang>/` (Arrow shards), `malformed.jsonl`,
+`stats.json` (the ledger, byte-identical across re-runs of the same inputs), `run.json` (wall
+time, runner, versions), `_SUCCESS` (the fingerprint of the recipe and inputs it was made from).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import platform
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from roots_pipeline import __version__
+from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
+from roots_pipeline.output.malformed import WriteMalformed
+from roots_pipeline.output.shards import WriteShards
+from roots_pipeline.progress import ProgressDisplay
+from roots_pipeline.recipe import Recipe
+from roots_pipeline.sources.read import LEDGER, MALFORMED, ReadSource, plan_source
+from roots_pipeline.stages.apply import REJECTED, ApplyStages
+
+LOCAL_RUNNERS = {None, "DirectRunner", "direct", "SwitchingDirectRunner", "BundleBasedDirectRunner"}
+_LEDGER_ROWS = ".ledger-rows.json"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: its folder, the ledger, the wall time, and whether it was skipped."""
+
+    run_dir: str
+    stats: dict[str, Any]
+    wall_seconds: float
+    skipped: bool
+
+
+def build_pipeline(pipeline: beam.Pipeline, recipe: Recipe, splits: list[list[Any]],
+                   progress_dir: str | None) -> None:
+    """Add every stage of the recipe to `pipeline`."""
+    run_dir = recipe.output.rstrip("/")
+    docs, malformed, ledger = [], [], []
+    for index, (spec, source_splits) in enumerate(zip(recipe.sources, splits, strict=True)):
+        read = pipeline | f"Read {index} {spec.kind} {spec.dataset}" >> ReadSource(
+            source_splits, progress_dir)
+        docs.append(read.docs)
+        malformed.append(read[MALFORMED])
+        ledger.append(read[LEDGER])
+    staged = (
+        docs
+        | "AllDocuments" >> beam.Flatten()
+        | "Stages" >> beam.ParDo(ApplyStages(recipe.stages, progress_dir)).with_outputs(REJECTED, main="kept")
+    )
+    ledger.append(staged.kept | "WriteData" >> WriteShards(f"{run_dir}/data", "kept", recipe.shards.size_mb,
+                                                           progress_dir))
+    if recipe.shards.write_rejects:
+        ledger.append(staged[REJECTED] | "WriteRejects" >> WriteShards(
+            f"{run_dir}/rejects", "rejected", recipe.shards.size_mb, progress_dir))
+    else:
+        from roots_pipeline.ledger import count_outcome
+
+        ledger.append(staged[REJECTED] | "CountRejects" >> beam.FlatMap(count_outcome, "rejected"))
+    ledger.append(malformed | "AllMalformed" >> beam.Flatten()
+                  | "WriteMalformed" >> WriteMalformed(f"{run_dir}/malformed.jsonl"))
+    _ = (
+        ledger
+        | "AllCounts" >> beam.Flatten()
+        | "SumCounts" >> beam.CombinePerKey(sum_counts)
+        | "GatherCounts" >> beam.combiners.ToList()
+        | "WriteCounts" >> beam.Map(_write_text_of, f"{run_dir}/{_LEDGER_ROWS}")
+    )
+
+
+def _write_text_of(rows: list, path: str) -> None:
+    _write_text(path, json.dumps(sorted(rows)))
+
+
+def _write_text(path: str, text: str) -> None:
+    """Write a small file under a temporary name, then rename it into place."""
+    folder, name = path.rsplit("/", 1)
+    temporary = f"{folder}/.{name}.tmp"
+    with FileSystems.create(temporary) as handle:
+        handle.write(text.encode("utf-8"))
+    FileSystems.rename([temporary], [path])
+
+
+def _read_text(path: str) -> str:
+    with FileSystems.open(path, compression_type="uncompressed") as handle:
+        return handle.read().decode("utf-8")
+
+
+def fingerprint(recipe: Recipe, splits: list[list[Any]]) -> str:
+    """Hash of what determines the outputs: recipe, stage options, input files and their sizes."""
+    files = sorted({(s.file.path, s.file.size) for group in splits for s in group})
+    material = json.dumps([__version__, recipe.digest, repr(recipe.stages), repr(recipe.shards),
+                           repr(recipe.limits), files])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
+               show_progress: bool = True) -> RunResult:
+    """Run a recipe (or skip it when its outputs are already complete) and return the ledger."""
+    started = time.monotonic()
+    run_dir = recipe.output.rstrip("/")
+    splits = [plan_source(spec, recipe.limits) for spec in recipe.sources]
+    digest = fingerprint(recipe, splits)
+    marker = f"{run_dir}/_SUCCESS"
+    if not force and FileSystems.exists(marker) and _read_text(marker).strip() == digest:
+        stats = json.loads(_read_text(f"{run_dir}/stats.json"))
+        return RunResult(run_dir, stats, time.monotonic() - started, skipped=True)
+    _clear_outputs(run_dir)
+
+    options = PipelineOptions(beam_args)
+    runner = options.view_as(StandardOptions).runner
+    local = runner in LOCAL_RUNNERS
+    progress_dir = tempfile.mkdtemp(prefix="roots-progress-") if local and show_progress else None
+    pipeline = beam.Pipeline(options=options)
+    build_pipeline(pipeline, recipe, splits, progress_dir)
+    try:
+        with ProgressDisplay(progress_dir) if progress_dir else contextlib.nullcontext():
+            pipeline.run().wait_until_finish()
+    finally:
+        if progress_dir:
+            shutil.rmtree(progress_dir, ignore_errors=True)
+
+    rows = [(tuple(key), tuple(count)) for key, count in json.loads(_read_text(f"{run_dir}/{_LEDGER_ROWS}"))]
+    stats = {"run": recipe.name, "recipe": recipe.file, "recipe_sha256": recipe.digest, **build_stats(rows)}
+    _write_text(f"{run_dir}/stats.json", dumps(stats))
+    FileSystems.delete([f"{run_dir}/{_LEDGER_ROWS}"])
+    wall = time.monotonic() - started
+    _write_text(f"{run_dir}/run.json", json.dumps({
+        "wall_seconds": round(wall, 3), "runner": runner or "DirectRunner", "beam_args": beam_args,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "roots_pipeline": __version__,
+        "apache_beam": beam.__version__, "python": platform.python_version(), "fingerprint": digest,
+    }, indent=2) + "\n")
+    assert_balanced(stats)
+    _write_text(marker, digest + "\n")
+    return RunResult(run_dir, stats, wall, skipped=False)
+
+
+def _clear_outputs(run_dir: str) -> None:
+    """Remove a previous run's outputs so the new ones cannot mix with them."""
+    names = ("data", "rejects", "malformed.jsonl", "stats.json", "run.json", "_SUCCESS", _LEDGER_ROWS)
+    old = [f"{run_dir}/{name}" for name in names if FileSystems.exists(f"{run_dir}/{name}")]
+    if old:
+        FileSystems.delete(old)

@@ -1,0 +1,271 @@
+"""Recipes: YAML files naming the sources, the stages with their options, and the output folder.
+
+Loading validates everything a run needs before Beam starts: unknown keys, wrong types, unknown
+stage names, unknown language codes, paths that match nothing. Each problem is a RecipeError
+naming the file and the key (`sources[1].paths[0]`). Relative paths are relative to the recipe's
+own folder, so a recipe runs the same from any working directory. See pipelines/README.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Union
+
+import yaml
+from apache_beam.io.filesystems import FileSystems
+
+from roots_pipeline.errors import RecipeError
+from roots_pipeline.language_codes import canonical_language
+from roots_pipeline.sources.files import Limits
+from roots_pipeline.stages import STAGES
+from roots_pipeline.stages.base import DocumentStage
+
+
+@dataclass(frozen=True)
+class CatalogueSource:
+    """A Hugging Face dataset: save_to_disk folders, Arrow/parquet/jsonl files, or a hub name."""
+
+    lang: str
+    paths: tuple[str, ...] = ()
+    hub: str | None = None
+    hub_config: str | None = None
+    split: str = "train"
+    dataset: str | None = None
+    text_column: str = "text"
+    url_column: str | None = None
+    kind: str = "catalogue"
+
+
+@dataclass(frozen=True)
+class OscarSource:
+    """OSCAR jsonl dumps; `lang` overrides the language the files and records declare."""
+
+    paths: tuple[str, ...]
+    dataset: str = "oscar"
+    lang: str | None = None
+    kind: str = "oscar"
+
+
+@dataclass(frozen=True)
+class PseudoCrawlSource:
+    """WARC files; `seeds` names a file of allowed domains (one per line)."""
+
+    paths: tuple[str, ...]
+    dataset: str = "pseudo_crawl"
+    lang: str | None = None
+    seeds: str | None = None
+    kind: str = "pseudo_crawl"
+
+
+SourceSpec = CatalogueSource | OscarSource | PseudoCrawlSource
+SOURCE_SPECS: dict[str, type] = {"catalogue": CatalogueSource, "oscar": OscarSource,
+                                 "pseudo_crawl": PseudoCrawlSource}
+
+
+@dataclass(frozen=True)
+class Shards:
+    """How output shards are cut: about `size_mb` of text each, per language."""
+
+    size_mb: float = 256.0
+    write_rejects: bool = True
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A validated recipe, ready to build a pipeline from."""
+
+    file: str
+    name: str
+    output: str
+    sources: tuple[SourceSpec, ...]
+    stages: tuple[DocumentStage, ...]
+    shards: Shards = Shards()
+    limits: Limits = Limits()
+    description: str = ""
+    digest: str = ""
+
+    def with_output(self, output: str) -> Recipe:
+        """Return the same recipe writing to another run folder."""
+        return dataclasses.replace(self, output=output)
+
+
+_TOP_LEVEL = {"name", "description", "output", "sources", "stages", "shards", "limits"}
+
+
+def load_recipe(path: str) -> Recipe:
+    """Read and validate a recipe file."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise RecipeError(path, "(file)", f"cannot read: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise RecipeError(path, "(file)", f"not valid YAML: {exc}".replace("\n", " ")) from exc
+    if not isinstance(data, dict):
+        raise RecipeError(path, "(file)", "must be a mapping with keys " + ", ".join(sorted(_TOP_LEVEL)))
+    for key in data:
+        if key not in _TOP_LEVEL:
+            expected = ", ".join(sorted(_TOP_LEVEL))
+            raise RecipeError(path, str(key), f"unknown key (expected one of {expected})")
+    for key in ("name", "output", "sources"):
+        if key not in data:
+            raise RecipeError(path, key, "missing")
+    folder = os.path.dirname(os.path.abspath(path))
+    name = _check(data["name"], str, path, "name")
+    output = _resolve(_check(data["output"], str, path, "output"), folder)
+    sources_raw = _check(data["sources"], list, path, "sources")
+    if not sources_raw:
+        raise RecipeError(path, "sources", "needs at least one source")
+    sources = tuple(_source(item, path, f"sources[{i}]", folder) for i, item in enumerate(sources_raw))
+    stage_items = _check(data.get("stages", []), list, path, "stages")
+    stages = tuple(_stage(item, path, f"stages[{i}]") for i, item in enumerate(stage_items))
+    return Recipe(
+        file=os.path.abspath(path),
+        name=name,
+        output=output,
+        sources=sources,
+        stages=stages,
+        shards=build_options(Shards, data.get("shards") or {}, path, "shards"),
+        limits=build_options(Limits, data.get("limits") or {}, path, "limits"),
+        description=_check(data.get("description", ""), str, path, "description"),
+        digest=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def adhoc_recipe(sources: list[str], lang: str | None, output: str, stages: list[tuple[str, dict]]) -> Recipe:
+    """Build a recipe from `--source KIND=PATH[,PATH…]` arguments, checked like a file's."""
+    where = "command line"
+    specs = []
+    for i, arg in enumerate(sources):
+        kind, sep, paths = arg.partition("=")
+        if not sep or not paths:
+            raise RecipeError(where, f"--source {arg}", "expected KIND=PATH[,PATH…]")
+        item: dict[str, Any] = {"kind": kind, "paths": paths.split(",")}
+        if lang:
+            item["lang"] = lang
+        specs.append(_source(item, where, f"--source[{i}]", os.getcwd()))
+    built = tuple(_stage({name: options}, where, f"stage {name}") for name, options in stages)
+    digest = hashlib.sha256(repr((specs, built)).encode()).hexdigest()
+    return Recipe(where, "adhoc", os.path.abspath(output), tuple(specs), built, digest=digest)
+
+
+def _source(item: Any, file: str, where: str, folder: str) -> SourceSpec:
+    """Validate one source entry and resolve its paths."""
+    item = dict(_check(item, dict, file, where))
+    kind = item.get("kind")
+    if kind not in SOURCE_SPECS:
+        raise RecipeError(file, f"{where}.kind", f"must be one of {', '.join(SOURCE_SPECS)} (got {kind!r})")
+    spec = build_options(SOURCE_SPECS[kind], item, file, where)
+    changes: dict[str, Any] = {}
+    if spec.lang is not None:
+        code = canonical_language(spec.lang)
+        if code is None:
+            raise RecipeError(file, f"{where}.lang", f"unknown language code {spec.lang!r}")
+        changes["lang"] = code
+    paths = tuple(_resolve(p, folder) for p in spec.paths)
+    for j, pattern in enumerate(paths):
+        if not _matches(pattern):
+            raise RecipeError(file, f"{where}.paths[{j}]", f"no file or folder matches {pattern}")
+    changes["paths"] = paths
+    if isinstance(spec, CatalogueSource):
+        if not paths and not spec.hub:
+            raise RecipeError(file, where, "a catalogue source needs `paths` or `hub`")
+        if spec.dataset is None:
+            changes["dataset"] = spec.hub or os.path.basename(paths[0].rstrip("/")).split(".")[0]
+    if not paths and not isinstance(spec, CatalogueSource):
+        raise RecipeError(file, f"{where}.paths", "needs at least one path")
+    if isinstance(spec, PseudoCrawlSource) and spec.seeds is not None:
+        changes["seeds"] = _resolve(spec.seeds, folder)
+        if not _matches(changes["seeds"]):
+            raise RecipeError(file, f"{where}.seeds", f"file not found: {changes['seeds']}")
+    dataset = changes.get("dataset", spec.dataset)
+    if not dataset or not all(c.isalnum() or c in "_.-" for c in dataset) or dataset.startswith("."):
+        raise RecipeError(file, f"{where}.dataset", f"{dataset!r}: use letters, digits, '_', '.', '-'")
+    return dataclasses.replace(spec, **changes)
+
+
+def _stage(item: Any, file: str, where: str) -> DocumentStage:
+    """Validate one stage entry: `name` or `{name: {options}}`."""
+    if isinstance(item, str):
+        item = {item: {}}
+    if not isinstance(item, dict) or len(item) != 1:
+        raise RecipeError(file, where, "a stage is a name or a one-key mapping {name: {options}}")
+    (name, options), = item.items()
+    if name not in STAGES:
+        raise RecipeError(file, where, f"unknown stage {name!r} (known: {', '.join(sorted(STAGES))})")
+    return build_options(STAGES[name], options or {}, file, f"{where}.{name}")
+
+
+T = typing.TypeVar("T")
+
+
+def build_options(cls: type[T], values: Any, file: str, where: str) -> T:
+    """Build a dataclass from a mapping, checking every key and value type against its fields."""
+    values = _check(values, dict, file, where)
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    kwargs = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise RecipeError(file, f"{where}.{key}",
+                              f"unknown key (expected one of {', '.join(sorted(fields))})")
+        kwargs[key] = _coerce(value, hints[key], file, f"{where}.{key}")
+    for name, field in fields.items():
+        if (name not in kwargs and field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING):
+            raise RecipeError(file, f"{where}.{name}", "missing")
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, file: str, key: str) -> Any:
+    """Check a YAML value against a field type (str, int, float, bool, tuple[str, ...], X | None)."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (hint,) = [a for a in args if a is not type(None)]
+        args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple:
+        items = [value] if isinstance(value, str) else _check(value, list, file, key)
+        return tuple(_check(v, args[0], file, f"{key}[{i}]") for i, v in enumerate(items))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return _check(value, hint, file, key)
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+               list: "a list", dict: "a mapping"}
+
+
+def _check(value: Any, expected: type, file: str, key: str) -> Any:
+    """Return value if it has the expected YAML type, else raise a RecipeError naming the key."""
+    ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+    if not ok:
+        raise RecipeError(file, key, f"must be {_TYPE_NAMES.get(expected, expected.__name__)}, "
+                                     f"got {type(value).__name__} {value!r}"[:200])
+    return value
+
+
+def _resolve(path: str, folder: str) -> str:
+    """Return a path relative to the recipe's folder as absolute; URLs and absolute paths as given."""
+    path = os.path.expanduser(path)
+    if "://" in path or os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(folder, path))
+
+
+def _matches(pattern: str) -> bool:
+    """Return whether a path or glob names at least one existing file or folder."""
+    if FileSystems.exists(pattern):
+        return True
+    try:
+        return bool(FileSystems.match([pattern])[0].metadata_list)
+    except Exception:  # Beam raises BeamIOError for unreachable or malformed patterns
+        return False

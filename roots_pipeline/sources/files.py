@@ -1,0 +1,191 @@
+"""Finding input files and reading them with bounded decompression and bounded record size.
+
+Every read goes through Beam's `FileSystems`, so `gs://` and `s3://` paths work like local ones.
+Limits exist because inputs are untrusted: a gzip bomb or a 2 GB "line" must cost a count in the
+ledger, not a worker's memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from apache_beam.io.filesystems import FileSystems
+
+from roots_pipeline.errors import RootsError
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on untrusted input; each one that trips is counted in the ledger."""
+
+    max_record_mb: float = 16.0
+    max_decompression_ratio: float = 100.0
+    decompression_check_mb: float = 64.0
+    max_html_mb: float = 4.0
+
+    @property
+    def max_record_bytes(self) -> int:
+        """The largest JSON line, Arrow row text or WARC record accepted, in bytes."""
+        return int(self.max_record_mb * MB)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A matched input file: its full path and the name used in ids and messages."""
+
+    path: str
+    name: str
+    size: int
+
+
+class DecompressionLimit(Exception):
+    """The decompressed stream outgrew the allowed ratio to its compressed size."""
+
+
+def _base_folder(pattern: str) -> str:
+    """Return the folder part of a path or glob up to its first wildcard, with a trailing slash."""
+    wildcard = re.search(r"[*?\[]", pattern)
+    head = pattern[: wildcard.start()] if wildcard else pattern
+    return head.rsplit("/", 1)[0] + "/" if "/" in head else ""
+
+
+def match_files(patterns: list[str], what: str) -> list[InputFile]:
+    """Expand paths and globs into files; a pattern that matches nothing is the user's error.
+
+    Each file is named relative to the folder its pattern names, which keeps ids stable when the
+    data moves to another disk or bucket.
+    """
+    found: dict[str, InputFile] = {}
+    for pattern in patterns:
+        try:
+            results = FileSystems.match([pattern])[0].metadata_list
+        except Exception as exc:  # Beam wraps every cause in BeamIOError
+            raise RootsError(f"{what}: cannot list {pattern!r}: {exc}") from exc
+        if not results:
+            raise RootsError(f"{what}: no file matches {pattern!r}")
+        base = _base_folder(pattern)
+        for meta in results:
+            path = meta.path
+            if path.startswith(base):
+                name = path[len(base):]
+            else:  # local matches come back absolute
+                name = os.path.relpath(path, os.path.abspath(base or "."))
+            found.setdefault(path, InputFile(path, name, meta.size_in_bytes))
+    return sorted(found.values(), key=lambda f: f.path)
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the compressed bytes consumed, so decompressed output can be compared with it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self.consumed += len(data)
+        return len(data)
+
+    def seekable(self) -> bool:
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _BoundedStream(io.RawIOBase):
+    """A decompressed stream that raises DecompressionLimit when it expands beyond the ratio."""
+
+    def __init__(self, inner: BinaryIO, counter: _CountingReader, limits: Limits) -> None:
+        self._inner = inner
+        self._counter = counter
+        self._ratio = limits.max_decompression_ratio
+        self._check_after = int(limits.decompression_check_mb * MB)
+        self.produced = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        self.produced += len(data)
+        if self.produced > self._check_after and self.produced > self._ratio * max(self._counter.consumed, 1):
+            raise DecompressionLimit(
+                f"decompressed {self.produced // MB} MB from {self._counter.consumed // 1024} KB "
+                f"(ratio above {self._ratio:g})"
+            )
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def open_decompressed(path: str, limits: Limits) -> io.BufferedReader:
+    """Open a file for reading, decompressing `.gz` and `.zst` by name, with the ratio bound."""
+    counter = _CountingReader(FileSystems.open(path, compression_type="uncompressed"))
+    if path.endswith(".gz"):
+        inner: BinaryIO = gzip.GzipFile(fileobj=io.BufferedReader(counter, 1 * MB), mode="rb")
+    elif path.endswith(".zst"):
+        import zstandard
+
+        inner = zstandard.ZstdDecompressor().stream_reader(io.BufferedReader(counter, 1 * MB))
+    else:
+        return io.BufferedReader(counter, 1 * MB)
+    return io.BufferedReader(_BoundedStream(inner, counter, limits), 1 * MB)
+
+
+def iter_lines(stream: io.BufferedReader, max_bytes: int) -> Iterator[tuple[int, int, bytes | None]]:
+    """Yield (line number, byte offset, line) with at most `max_bytes` held in memory per line.
+
+    An over-long line is yielded as None (after skipping to its end) so the caller can count it
+    without ever materialising it. Line numbers start at 1; offsets are in decompressed bytes.
+    """
+    offset = 0
+    number = 0
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        number += 1
+        start = offset
+        offset += len(line)
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while True:
+                rest = stream.readline(MB)
+                offset += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, start, None
+            continue
+        yield number, start, line
+
+
+def stream_error_reason(exc: BaseException) -> str:
+    """Name the ledger reason for an error raised while reading a (compressed) file."""
+    if isinstance(exc, EOFError):
+        return "truncated_file"
+    if isinstance(exc, (gzip.BadGzipFile, zlib.error)) or type(exc).__name__ == "ZstdError":
+        return "corrupt_compression"
+    return "unreadable_file"

@@ -1,0 +1,136 @@
+"""OSCAR dumps (`*.jsonl`, `*.jsonl.gz`, `*.jsonl.zst`) in the 21.09 and 22.01/23.01 layouts.
+
+21.09: `{"id", "text", "meta": {"headers": {"warc-target-uri", ...}}}`.
+22.01/23.01: `{"content", "warc_headers": {...}, "metadata": {"identification": {"label", "prob"},
+"harmful_pp", "quality_warnings", "categories", ...}}`.
+The language is, in order: the recipe's `lang`, the file name's prefix (`fr_part_1.jsonl.gz`,
+`fr_meta_part_1.jsonl.zst`), the record's identification label, its WARC language header.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import zstandard
+
+from roots_pipeline.document import Document, Malformed, Note, document_id
+from roots_pipeline.language_codes import UNDETERMINED, canonical_language
+from roots_pipeline.sources.files import (
+    DecompressionLimit,
+    InputFile,
+    Limits,
+    iter_lines,
+    open_decompressed,
+    stream_error_reason,
+)
+
+SOURCE = "oscar"
+_FILE_LANG = re.compile(r"^([A-Za-z]{2,3}(?:_[A-Z][a-z]{3})?)(?:_meta)?_part_\d+")
+# 23.01 quality annotations worth keeping beside the text; the per-sentence labels are not.
+_KEPT_METADATA = ("harmful_pp", "quality_warnings", "categories", "tlsh")
+
+
+def file_language(name: str) -> str | None:
+    """Return the language an OSCAR file name declares (`fr_meta_part_1.jsonl.gz` → `fr`)."""
+    match = _FILE_LANG.match(name.rsplit("/", 1)[-1])
+    return canonical_language(match.group(1)) if match else None
+
+
+def _record_fields(record: dict[str, Any]) -> tuple[Any, dict, dict, str | None]:
+    """Return (text, warc headers, kept metadata, language label) of either layout."""
+    if "content" in record:
+        headers = record.get("warc_headers") or {}
+        metadata = record.get("metadata") or {}
+        ident = metadata.get("identification") or {}
+        kept = {k: metadata[k] for k in _KEPT_METADATA if metadata.get(k) is not None}
+        if ident.get("prob") is not None:
+            kept["lang_prob"] = ident["prob"]
+        return record["content"], headers, kept, ident.get("label")
+    meta = record.get("meta") or {}
+    headers = meta.get("headers") or {}
+    kept = {"oscar_id": record["id"]} if "id" in record else {}
+    return record.get("text"), headers, kept, None
+
+
+def parse_record(line: bytes, file: InputFile, number: int, offset: int, dataset: str,
+                 fixed_lang: str | None) -> Document | Malformed | tuple[Document, Note]:
+    """Turn one JSON line into a document, or say precisely why it cannot be one."""
+    lang = fixed_lang or UNDETERMINED
+
+    def malformed(reason: str, detail: str) -> Malformed:
+        return Malformed(SOURCE, dataset, lang, file.name, offset, reason, detail, len(line))
+
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return malformed("invalid_utf8", f"line {number}: {exc.reason} at byte {exc.start}")
+    except json.JSONDecodeError as exc:
+        return malformed("invalid_json", f"line {number}: {exc.msg} at column {exc.colno}")
+    if not isinstance(record, dict):
+        return malformed("not_an_object", f"line {number}: a JSON {type(record).__name__}")
+    text, headers, kept, label = _record_fields(record)
+    if not isinstance(text, str):
+        return malformed("missing_text", f"line {number}: no string 'text' or 'content' field")
+    note = None
+    if fixed_lang is None:
+        label = label or (headers.get("warc-identified-content-language") or "").split(",")[0]
+        lang = canonical_language(label) or UNDETERMINED
+        if label and lang == UNDETERMINED:
+            note = Note(SOURCE, dataset, lang, "unknown_language_label")
+    meta = {"file": file.name, "line": number, **kept}
+    for key in ("warc-record-id", "warc-date"):
+        if headers.get(key):
+            meta[key.replace("-", "_")] = headers[key]
+    doc = Document(
+        id=document_id(SOURCE, dataset, file.name, number),
+        text=text,
+        source=SOURCE,
+        dataset=dataset,
+        lang=lang,
+        url=headers.get("warc-target-uri"),
+        meta=meta,
+    )
+    return (doc, note) if note else doc
+
+
+@dataclass(frozen=True)
+class OscarSplit:
+    """One OSCAR file (compressed files cannot be split further)."""
+
+    file: InputFile
+    dataset: str
+    lang: str | None
+    limits: Limits
+
+    @property
+    def source(self) -> str:
+        return SOURCE
+
+    def read(self) -> Iterator[Document | Malformed | Note]:
+        """Yield the file's documents, and a Malformed record for every line or tail that fails."""
+        fixed_lang = self.lang or file_language(self.file.name)
+        lang = fixed_lang or UNDETERMINED
+        number, offset = 0, 0
+        try:
+            with open_decompressed(self.file.path, self.limits) as stream:
+                for number, offset, line in iter_lines(stream, self.limits.max_record_bytes):
+                    if line is None:
+                        yield Malformed(SOURCE, self.dataset, lang, self.file.name, offset,
+                                        "record_too_large",
+                                        f"line {number} is over {self.limits.max_record_mb:g} MB")
+                    elif line.strip():
+                        result = parse_record(line, self.file, number, offset, self.dataset, fixed_lang)
+                        yield from result if isinstance(result, tuple) else (result,)
+        except DecompressionLimit as exc:
+            yield Malformed(SOURCE, self.dataset, lang, self.file.name, offset,
+                            "decompression_limit", f"stopped after line {number}: {exc}")
+        except (EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
+            yield Malformed(SOURCE, self.dataset, lang, self.file.name, offset,
+                            stream_error_reason(exc), f"after line {number}: {exc}")
+
+

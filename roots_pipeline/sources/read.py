@@ -1,0 +1,99 @@
+"""The one Beam transform that reads any source: plan splits on the driver, read them in workers.
+
+`ReadSource` outputs batches of documents (main output), Malformed records (`malformed`) and
+ledger counts (`ledger`: the `in` count of every record read, and notes), pre-summed per split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import apache_beam as beam
+
+from roots_pipeline.document import BatchBuilder, Document, Malformed, Note
+from roots_pipeline.ledger import Tally
+from roots_pipeline.progress import ProgressCounter
+from roots_pipeline.recipe import CatalogueSource, OscarSource, PseudoCrawlSource, SourceSpec
+from roots_pipeline.sources.catalogue import dataset_files, plan_splits
+from roots_pipeline.sources.files import Limits, match_files
+from roots_pipeline.sources.oscar import OscarSplit
+from roots_pipeline.sources.warc import WarcSplit, read_seeds
+
+MALFORMED = "malformed"
+LEDGER = "ledger"
+
+
+def plan_source(spec: SourceSpec, limits: Limits) -> list[Any]:
+    """Return the splits of one recipe source (files listed and checked on the driver)."""
+    what = f"{spec.kind} source {spec.dataset!r}"
+    if isinstance(spec, CatalogueSource):
+        files = dataset_files(list(spec.paths), spec.hub, spec.hub_config, spec.split, what)
+        assert spec.dataset is not None  # filled in by the recipe loader
+        return plan_splits(files, spec.dataset, spec.lang, spec.text_column, spec.url_column, limits, what)
+    if isinstance(spec, OscarSource):
+        return [OscarSplit(f, spec.dataset, spec.lang, limits) for f in match_files(list(spec.paths), what)]
+    if isinstance(spec, PseudoCrawlSource):
+        seeds = read_seeds(spec.seeds) if spec.seeds else ()
+        return [WarcSplit(f, spec.dataset, spec.lang, seeds, limits)
+                for f in match_files(list(spec.paths), what)]
+    raise AssertionError(f"unknown source spec {spec!r}")
+
+
+class _ReadSplit(beam.DoFn):
+    """Reads one split, batching its documents and summing its ledger counts."""
+
+    def __init__(self, progress_dir: str | None) -> None:
+        self._progress_dir = progress_dir
+
+    def setup(self) -> None:
+        self._progress: dict[str, ProgressCounter] = {}
+
+    def process(self, split: Any) -> Iterator[Any]:
+        progress = self._progress.get(split.source)
+        if progress is None:
+            progress = ProgressCounter(self._progress_dir, f"read {split.source}")
+            self._progress[split.source] = progress
+        tally = Tally()
+        batches = BatchBuilder()
+        for item in split.read():
+            if isinstance(item, Document):
+                tally.document(item, "in")
+                progress.add("docs")
+                batch = batches.add(item)
+                if batch:
+                    yield batch
+            elif isinstance(item, Malformed):
+                tally.malformed(item, "in")
+                progress.add("malformed")
+                yield beam.pvalue.TaggedOutput(MALFORMED, item)
+            else:
+                assert isinstance(item, Note)
+                tally.note(item)
+        batch = batches.flush()
+        if batch:
+            yield batch
+        for entry in tally.items():
+            yield beam.pvalue.TaggedOutput(LEDGER, entry)
+
+    def teardown(self) -> None:
+        for progress in self._progress.values():
+            progress.flush()
+
+
+class ReadSource(beam.PTransform):
+    """Read planned splits as batches of documents, with `malformed` and `ledger` side outputs."""
+
+    def __init__(self, splits: list[Any], progress_dir: str | None) -> None:
+        super().__init__()
+        self._splits = splits
+        self._progress_dir = progress_dir
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
+        return (
+            pbegin
+            | "Splits" >> beam.Create(self._splits, reshuffle=False)
+            | "Spread" >> beam.Reshuffle()
+            | "Read" >> beam.ParDo(_ReadSplit(self._progress_dir)).with_outputs(
+                MALFORMED, LEDGER, main="docs")
+        )

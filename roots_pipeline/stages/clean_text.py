@@ -1,0 +1,39 @@
+"""Minimal, lossless-in-spirit text hygiene every source needs before any scoring."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from roots_pipeline.document import Document
+from roots_pipeline.stages.base import DocumentStage
+
+# C0/C1 control characters other than tab and newline: they break tokenizers and JSON tooling
+# and never carry meaning in natural-language text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_TRAILING_SPACE = re.compile(r"[ \t]+(?=\n)")
+
+
+def clean_text(text: str, max_blank_lines: int = 1) -> str:
+    """Return text with unified newlines, no control characters, no trailing spaces, trimmed.
+
+    Runs of blank lines are cut to `max_blank_lines` so paragraph breaks survive but extraction
+    debris (dozens of empty lines) does not; -1 keeps every blank line.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    text = _TRAILING_SPACE.sub("", text)
+    if max_blank_lines >= 0:  # a run of n blank lines is n + 1 newlines
+        text = re.sub(f"\n{{{max_blank_lines + 2},}}", "\n" * (max_blank_lines + 1), text)
+    return text.strip()
+
+
+@dataclass(frozen=True)
+class CleanText(DocumentStage):
+    """Unify newlines, drop control characters and trailing spaces, limit blank-line runs."""
+
+    name = "clean_text"
+    max_blank_lines: int = 1
+
+    def apply(self, doc: Document) -> None:
+        doc.text = clean_text(doc.text, self.max_blank_lines)

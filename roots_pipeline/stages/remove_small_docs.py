@@ -1,0 +1,24 @@
+"""ROOTS's `filter_remove_empty_docs` and `filter_small_docs_bytes_<N>` as one stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from roots_pipeline.document import Document
+from roots_pipeline.stages.base import DocumentStage
+
+
+@dataclass(frozen=True)
+class RemoveSmallDocs(DocumentStage):
+    """Reject documents whose UTF-8 text is shorter than `min_bytes` (1 = only empty ones).
+
+    ROOTS used 300 or 1024 bytes for catalogue data depending on the language (ROOTS.md §3).
+    """
+
+    name = "remove_small_docs"
+    min_bytes: int = 1
+
+    def apply(self, doc: Document) -> None:
+        if doc.nbytes < self.min_bytes:
+            doc.reasons.append(f"{self.name}:under_{self.min_bytes}_bytes" if self.min_bytes > 1
+                               else f"{self.name}:empty")
