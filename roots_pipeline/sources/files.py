@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import zstandard
 from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.errors import RootsError
@@ -127,7 +128,9 @@ class _BoundedStream(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
+        # read1, not read: read(n) insists on n bytes, so a truncated stream would raise before
+        # handing over the complete lines that precede the damage.
+        data = self._inner.read1(len(buffer))
         buffer[: len(data)] = data
         self.produced += len(data)
         if self.produced > self._check_after and self.produced > self._ratio * max(self._counter.consumed, 1):
@@ -142,15 +145,61 @@ class _BoundedStream(io.RawIOBase):
         super().close()
 
 
+class _ZstdStream(io.RawIOBase):
+    """Zstandard frames decoded in small steps, raising EOFError when the input stops mid-frame.
+
+    zstandard's own stream_reader ends silently on a truncated file; feeding 4 KB at a time
+    also bounds what one step can expand to.
+    """
+
+    _STEP = 4096
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._decoder = zstandard.ZstdDecompressor().decompressobj()
+        self._pending = memoryview(b"")
+        self._fed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = self._raw.read(self._STEP)
+            if not chunk:
+                if self._fed and not self._decoder.eof:
+                    raise EOFError("zstd stream ended inside a frame")
+                return 0
+            output = self._decode(chunk)
+            self._pending = memoryview(output)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def _decode(self, chunk: bytes) -> bytes:
+        """Decode a chunk, starting a new frame decoder whenever one frame ends inside it."""
+        parts = []
+        while chunk:
+            if self._decoder.eof:
+                self._decoder = zstandard.ZstdDecompressor().decompressobj()
+            self._fed = True
+            parts.append(self._decoder.decompress(chunk))
+            chunk = self._decoder.unused_data if self._decoder.eof else b""
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def open_decompressed(path: str, limits: Limits) -> io.BufferedReader:
     """Open a file for reading, decompressing `.gz` and `.zst` by name, with the ratio bound."""
     counter = _CountingReader(FileSystems.open(path, compression_type="uncompressed"))
     if path.endswith(".gz"):
         inner: BinaryIO = gzip.GzipFile(fileobj=io.BufferedReader(counter, 1 * MB), mode="rb")
     elif path.endswith(".zst"):
-        import zstandard
-
-        inner = zstandard.ZstdDecompressor().stream_reader(io.BufferedReader(counter, 1 * MB))
+        inner = io.BufferedReader(_ZstdStream(counter), 1 * MB)
     else:
         return io.BufferedReader(counter, 1 * MB)
     return io.BufferedReader(_BoundedStream(inner, counter, limits), 1 * MB)

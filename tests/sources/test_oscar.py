@@ -1,0 +1,141 @@
+"""OSCAR dumps: both layouts, every compression, and every kind of damage seen in the wild."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from roots_pipeline.document import Document, Malformed, Note
+from roots_pipeline.sources.files import Limits, match_files
+from roots_pipeline.sources.oscar import OscarSplit, file_language, parse_record
+from tests.conftest import BAD, DEMO
+
+
+def read(path, lang=None, limits=Limits()):
+    (file,) = match_files([str(path)], "test")
+    return list(OscarSplit(file, "oscar", lang, limits).read())
+
+
+def docs_of(items):
+    return [i for i in items if isinstance(i, Document)]
+
+
+def malformed_of(items):
+    return [i for i in items if isinstance(i, Malformed)]
+
+
+@pytest.mark.parametrize("name, lang", [
+    ("fr_part_1.jsonl.gz", "fr"), ("fr_meta_part_12.jsonl.zst", "fr"), ("zh_Hant_part_1.jsonl", "zh_Hant"),
+    ("eng_part_1.jsonl", "en"), ("es_meta.jsonl", None), ("xx_part_1.jsonl", None),
+])
+def test_file_language(name, lang):
+    assert file_language(name) == lang
+
+
+def test_2109_layout_keeps_url_language_and_ids():
+    items = read(DEMO / "oscar" / "en_part_1.jsonl.gz")
+    docs = docs_of(items)
+    assert docs and not malformed_of(items)
+    first = docs[0]
+    assert first.lang == "en" and first.source == "oscar"
+    assert first.url.startswith("http")
+    assert first.meta["file"] == "en_part_1.jsonl.gz" and first.meta["line"] == 1
+    assert len({d.id for d in docs}) == len(docs)
+    assert [d.id for d in docs_of(read(DEMO / "oscar" / "en_part_1.jsonl.gz"))] == [d.id for d in docs]
+
+
+@pytest.mark.parametrize("name, lang", [("es_meta_part_1.jsonl.gz", "es"), ("fr_meta_part_1.jsonl.zst", "fr")])
+def test_2201_layout_gz_and_zst(name, lang):
+    items = read(DEMO / "oscar" / name)
+    docs = docs_of(items)
+    assert docs and not malformed_of(items)
+    assert {d.lang for d in docs} == {lang}
+    assert all(d.url and d.text for d in docs)
+    assert all("lang_prob" in d.meta for d in docs)
+
+
+def test_language_from_metadata_when_the_file_name_has_none(tmp_path):
+    line = (DEMO / "oscar" / "es_meta_part_1.jsonl.gz")
+    import gzip
+
+    with gzip.open(line, "rt", encoding="utf-8") as handle:
+        record = json.loads(handle.readline())
+    target = tmp_path / "dump.jsonl"
+    record["metadata"]["identification"]["label"] = "pt"
+    target.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (doc,) = docs_of(read(target))
+    assert doc.lang == "pt"
+    assert docs_of(read(target, lang="ca"))[0].lang == "ca"
+
+
+def test_unknown_language_label_becomes_und_with_a_note(tmp_path):
+    target = tmp_path / "dump.jsonl"
+    target.write_text(json.dumps({"content": "texte", "warc_headers": {},
+                                  "metadata": {"identification": {"label": "../../etc", "prob": 1}}}) + "\n")
+    items = read(target)
+    assert docs_of(items)[0].lang == "und"
+    assert [n.reason for n in items if isinstance(n, Note)] == ["unknown_language_label"]
+
+
+def test_invalid_json_lines_are_malformed_with_offsets_and_the_rest_is_read():
+    items = read(BAD / "invalid_json.jsonl")
+    reasons = [m.reason for m in malformed_of(items)]
+    assert reasons == ["invalid_json", "not_an_object", "missing_text"]
+    raw = (BAD / "invalid_json.jsonl").read_bytes()
+    for record in malformed_of(items):
+        assert record.offset == 0 or raw[record.offset - 1:record.offset] == b"\n"
+        assert record.file == "invalid_json.jsonl" and "line" in record.detail
+    assert len(docs_of(items)) == raw.count(b"\n") - 3
+
+
+def test_invalid_utf8_line():
+    items = read(BAD / "invalid_utf8.jsonl")
+    (bad,) = malformed_of(items)
+    assert bad.reason == "invalid_utf8"
+    assert len(docs_of(items)) >= 2
+
+
+def test_truncated_gzip_keeps_the_complete_lines_before_the_damage():
+    items = read(BAD / "truncated.jsonl.gz")
+    assert docs_of(items), "lines before the truncation must survive"
+    assert malformed_of(items)[-1].reason == "truncated_file"
+    assert isinstance(items[-1], Malformed)
+
+
+def test_not_gzip_and_corrupt_zstd_are_malformed_not_crashes():
+    (bad,) = malformed_of(read(BAD / "not_gzip.jsonl.gz"))
+    assert bad.reason == "corrupt_compression" and bad.offset == 0
+    items = read(BAD / "corrupt.jsonl.zst")
+    assert isinstance(items[-1], Malformed)
+    assert items[-1].reason in ("corrupt_compression", "truncated_file")
+
+
+def test_missing_file_is_malformed(tmp_path):
+    path = tmp_path / "gone.jsonl"
+    path.write_text("{}\n")
+    (file,) = match_files([str(path)], "test")
+    path.unlink()
+    (bad,) = OscarSplit(file, "oscar", None, Limits()).read()
+    assert bad.reason == "unreadable_file"
+
+
+def test_oversized_record_is_counted_without_being_loaded():
+    items = read(BAD / "huge_line.jsonl.gz", limits=Limits(max_record_mb=1))
+    (big,) = malformed_of(items)
+    assert big.reason == "record_too_large"
+    assert len(docs_of(items)) == 2  # the lines on either side survive
+
+
+def test_decompression_bomb_stops_the_file():
+    items = read(BAD / "bomb.jsonl.gz", limits=Limits(decompression_check_mb=8))
+    last = items[-1]
+    assert isinstance(last, Malformed) and last.reason == "decompression_limit"
+    assert last.offset < 64 * 1024 * 1024  # far short of the 210 MB it would expand to
+
+
+def test_parse_record_rejects_non_string_text():
+    from roots_pipeline.sources.files import InputFile
+
+    result = parse_record(b'{"text": 12}', InputFile("f", "f", 1), 1, 0, "oscar", "fr")
+    assert isinstance(result, Malformed) and result.reason == "missing_text"
