@@ -1,7 +1,9 @@
 """Arrow shards per language in the `datasets.save_to_disk` layout, written deterministically.
 
 `<folder>/<lang>/data-00000-of-00003.arrow` (Arrow IPC stream, as `datasets` writes them) plus
-`state.json` and `dataset_info.json`, so `datasets.load_from_disk` and `pyarrow.dataset` read it.
+`state.json` and `dataset_info.json`, so `datasets.load_from_disk` reads it. `pyarrow.dataset`'s
+`ipc` format only reads the IPC *file* format, which `datasets` cannot read, so `arrow_dataset()`
+gives pyarrow users a `pyarrow.dataset.Dataset` over the memory-mapped shards instead.
 
 Determinism without holding a language in one worker: the number of shards of a language is
 its total text size divided by the shard size (a side input summed first), a document goes to
@@ -21,6 +23,7 @@ from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
+import pyarrow.dataset as pads
 from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.document import Document
@@ -59,6 +62,14 @@ def to_row(doc: Document, with_reasons: bool) -> dict[str, Any]:
     if with_reasons:
         row["reasons"] = list(doc.reasons)
     return row
+
+
+def arrow_dataset(folder: str) -> pads.Dataset:
+    """Return a `pyarrow.dataset.Dataset` over one language folder's shards (memory-mapped, local)."""
+    with open(f"{folder}/state.json", encoding="utf-8") as handle:
+        names = [entry["filename"] for entry in json.load(handle)["_data_files"]]
+    tables = [pa.ipc.open_stream(pa.memory_map(f"{folder}/{name}")).read_all() for name in names]
+    return pads.dataset(tables)
 
 
 def shard_name(index: int, count: int) -> str:

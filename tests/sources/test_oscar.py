@@ -12,9 +12,9 @@ from roots_pipeline.sources.oscar import OscarSplit, file_language, parse_record
 from tests.conftest import BAD, DEMO
 
 
-def read(path, lang=None, limits=Limits()):
+def read(path, lang=None, limits=None):
     (file,) = match_files([str(path)], "test")
-    return list(OscarSplit(file, "oscar", lang, limits).read())
+    return list(OscarSplit(file, "oscar", lang, limits or Limits()).read())
 
 
 def docs_of(items):
@@ -45,7 +45,8 @@ def test_2109_layout_keeps_url_language_and_ids():
     assert [d.id for d in docs_of(read(DEMO / "oscar" / "en_part_1.jsonl.gz"))] == [d.id for d in docs]
 
 
-@pytest.mark.parametrize("name, lang", [("es_meta_part_1.jsonl.gz", "es"), ("fr_meta_part_1.jsonl.zst", "fr")])
+@pytest.mark.parametrize("name, lang", [("es_meta_part_1.jsonl.gz", "es"),
+                                        ("fr_meta_part_1.jsonl.zst", "fr")])
 def test_2201_layout_gz_and_zst(name, lang):
     items = read(DEMO / "oscar" / name)
     docs = docs_of(items)

@@ -1,0 +1,115 @@
+"""The demo recipe, end to end on the DirectRunner: shards, ledger, ids, determinism, re-runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import pytest
+
+from roots_pipeline.output.shards import arrow_dataset
+from roots_pipeline.pipeline import run_recipe
+from roots_pipeline.recipe import load_recipe
+from tests.conftest import REPO
+
+DEMO_RECIPE = str(REPO / "pipelines" / "demo.yaml")
+
+
+def digests(run_dir: Path) -> dict[str, str]:
+    """sha256 of every output that must be identical across runs (run.json holds wall time)."""
+    files = [p for p in run_dir.rglob("*") if p.is_file() and p.name not in ("run.json",)]
+    return {str(p.relative_to(run_dir)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "run"
+    result = run_recipe(load_recipe(DEMO_RECIPE).with_output(str(out)), [], show_progress=False)
+    return out, result
+
+
+def test_every_language_loads_with_datasets_and_pyarrow(demo_run):
+    out, result = demo_run
+    langs = sorted(p.name for p in (out / "data").iterdir())
+    assert {"bn", "en", "es", "fr", "hi", "id", "pt", "vi", "zh"} <= set(langs)
+    kept = {e["lang"]: 0 for e in result.stats["entries"]}
+    for entry in result.stats["entries"]:
+        kept[entry["lang"]] += entry["kept"]["docs"]
+    for lang in langs:
+        ds = datasets.load_from_disk(str(out / "data" / lang))
+        assert len(ds) == kept[lang]
+        assert set(ds.column_names) == {"id", "text", "source", "dataset", "lang", "url", "meta"}
+        assert set(ds["lang"]) == {lang}
+        assert arrow_dataset(str(out / "data" / lang)).count_rows() == len(ds)
+        json.loads(ds[0]["meta"])
+
+
+def test_larger_languages_are_split_into_several_shards(demo_run):
+    out, _ = demo_run
+    fr = sorted(p.name for p in (out / "data" / "fr").glob("data-*.arrow"))
+    assert len(fr) >= 2 and fr[0].endswith(f"-of-{len(fr):05d}.arrow")
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_ledger_balances_for_every_source(demo_run):
+    out, result = demo_run
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats == result.stats
+    assert {row["source"] for row in stats["balance"]} == {"catalogue", "oscar", "pseudo_crawl"}
+    for row in stats["balance"]:
+        out_total = row["kept"] + row["rejected"] + row["duplicate"] + row["malformed"]
+        assert row["balanced"] and row["in"] == out_total
+    crawl = [e for e in stats["entries"] if e["source"] == "pseudo_crawl"]
+    reasons = {r for e in crawl for r in e["rejected"].get("by_reason", {})}
+    assert {"read:not_html", "read:not_seed_domain"} <= reasons
+    assert sum(e["notes"].get("skipped_request_record", 0) for e in crawl) > 0
+
+
+def test_rejects_are_written_with_their_reasons(demo_run):
+    out, result = demo_run
+    rejected = sum(e["rejected"]["docs"] for e in result.stats["entries"])
+    rows = [row for lang in (out / "rejects").iterdir()
+            for row in datasets.load_from_disk(str(lang))]
+    assert len(rows) == rejected > 0
+    assert all(row["reasons"] for row in rows)
+
+
+def test_a_second_run_is_skipped_and_a_forced_one_is_identical(demo_run):
+    out, first = demo_run
+    before = digests(out)
+    recipe = load_recipe(DEMO_RECIPE).with_output(str(out))
+    assert run_recipe(recipe, [], show_progress=False).skipped
+    again = run_recipe(recipe, [], force=True, show_progress=False)
+    assert not again.skipped
+    assert digests(out) == before
+
+
+def test_multi_processing_runner_gives_the_same_bytes(demo_run, tmp_path):
+    out, _ = demo_run
+    other = tmp_path / "mp"
+    cmd = [sys.executable, "-m", "roots_pipeline.cli", "run", DEMO_RECIPE, "--out", str(other), "--quiet",
+           "--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "total" in done.stdout
+    assert digests(other) == digests(out)
+
+
+def test_malformed_input_is_counted_with_file_and_offset(tmp_path):
+    from roots_pipeline.recipe import adhoc_recipe
+    from roots_pipeline.stages import DEFAULT_STAGES
+    from tests.conftest import BAD
+
+    inputs = f"oscar={BAD}/invalid_json.jsonl,{BAD}/truncated.jsonl.gz,{BAD}/not_gzip.jsonl.gz"
+    recipe = adhoc_recipe([inputs], "en", str(tmp_path / "bad"), list(DEFAULT_STAGES))
+    result = run_recipe(recipe, [], show_progress=False)
+    (row,) = result.stats["balance"]
+    assert row["balanced"] and row["malformed"] == 5 and row["kept"] > 0
+    lines = [json.loads(line) for line in (tmp_path / "bad" / "malformed.jsonl").read_text().splitlines()]
+    assert sorted(r["reason"] for r in lines) == sorted(
+        ["invalid_json", "not_an_object", "missing_text", "truncated_file", "corrupt_compression"])
+    assert all(r["file"] and isinstance(r["offset"], int) for r in lines)

@@ -1,0 +1,103 @@
+"""Recipe validation: every mistake is one clear error naming the file and the key."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from roots_pipeline.errors import RecipeError
+from roots_pipeline.recipe import CatalogueSource, OscarSource, adhoc_recipe, load_recipe
+from roots_pipeline.stages.remove_small_docs import RemoveSmallDocs
+from tests.conftest import DEMO, REPO
+
+
+def write(tmp_path, body: str):
+    path = tmp_path / "r.yaml"
+    path.write_text(textwrap.dedent(body).replace("DEMO", str(DEMO)))
+    return str(path)
+
+
+GOOD = """
+name: t
+output: out
+sources:
+  - kind: oscar
+    paths: [DEMO/oscar/*.jsonl.gz]
+stages:
+  - clean_text
+  - remove_small_docs: {min_bytes: 10}
+"""
+
+
+def test_demo_recipe_loads_with_paths_relative_to_its_folder():
+    recipe = load_recipe(str(REPO / "pipelines" / "demo.yaml"))
+    assert recipe.output == str(REPO / "out" / "demo")
+    kinds = {s.kind for s in recipe.sources}
+    assert kinds == {"catalogue", "oscar", "pseudo_crawl"}
+    assert all(p.startswith(str(REPO)) for s in recipe.sources for p in s.paths)
+
+
+def test_good_recipe(tmp_path):
+    recipe = load_recipe(write(tmp_path, GOOD))
+    assert isinstance(recipe.sources[0], OscarSource)
+    assert recipe.stages[1] == RemoveSmallDocs(min_bytes=10)
+    assert recipe.output == str(tmp_path / "out")
+    assert len(recipe.digest) == 64
+
+
+@pytest.mark.parametrize("change, key, message", [
+    (("name: t", "name: t\ncolour: red"), "colour", "unknown key"),
+    (("name: t", "name: 3"), "name", "must be a string"),
+    (("    paths: [DEMO/oscar/*.jsonl.gz]", "    paths: [DEMO/oscar/*.nothing]"), "sources[0].paths[0]",
+     "no file or folder matches"),
+    (("  - kind: oscar", "  - kind: usenet"), "sources[0].kind", "must be one of"),
+    (("  - kind: oscar", "  - kind: oscar\n    langue: fr"), "sources[0].langue", "unknown key"),
+    (("  - kind: oscar", "  - kind: oscar\n    lang: klingon"), "sources[0].lang", "unknown language"),
+    (("  - clean_text", "  - dedup_everything"), "stages[0]", "unknown stage"),
+    (("{min_bytes: 10}", "{min_bytes: ten}"), "stages[1].remove_small_docs.min_bytes", "must be an integer"),
+    (("{min_bytes: 10}", "{min_bytes: true}"), "stages[1].remove_small_docs.min_bytes", "must be an integer"),
+    (("output: out", "output: out\nshards: {size_mb: big}"), "shards.size_mb", "must be a number"),
+    (("output: out\n", ""), "output", "missing"),
+])
+def test_bad_recipes_name_file_and_key(tmp_path, change, key, message):
+    path = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(path)
+    assert caught.value.file == path
+    assert caught.value.key == key
+    assert message in caught.value.problem
+    assert "\n" not in str(caught.value)
+
+
+def test_not_yaml_and_missing_file(tmp_path):
+    with pytest.raises(RecipeError, match="not valid YAML"):
+        load_recipe(write(tmp_path, "name: [unclosed"))
+    with pytest.raises(RecipeError, match="cannot read"):
+        load_recipe(str(tmp_path / "nope.yaml"))
+
+
+def test_catalogue_needs_a_language_and_a_dataset_name(tmp_path):
+    body = f"""
+    name: t
+    output: out
+    sources:
+      - kind: catalogue
+        paths: [{DEMO}/catalogue/manpages_fr]
+    """
+    with pytest.raises(RecipeError, match=r"sources\[0\].lang: missing"):
+        load_recipe(write(tmp_path, body))
+    recipe = load_recipe(write(tmp_path, body + "    lang: fra\n"))
+    source = recipe.sources[0]
+    assert isinstance(source, CatalogueSource)
+    assert (source.lang, source.dataset) == ("fr", "manpages_fr")
+
+
+def test_adhoc_sources(tmp_path):
+    recipe = adhoc_recipe([f"oscar={DEMO}/oscar/en_*.gz,{DEMO}/oscar/id_*.gz"], None, str(tmp_path),
+                          [("clean_text", {})])
+    assert recipe.sources[0].paths[1].endswith("id_*.gz")
+    with pytest.raises(RecipeError, match="KIND=PATH"):
+        adhoc_recipe(["oscar"], None, str(tmp_path), [])
+    with pytest.raises(RecipeError, match=r"--source\[0\].lang: missing"):
+        adhoc_recipe([f"catalogue={DEMO}/catalogue/manpages_fr"], None, str(tmp_path), [])
