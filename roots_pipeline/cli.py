@@ -20,7 +20,8 @@ Any other --option is passed to Apache Beam unchanged, e.g.
 
 examples:
   roots run                                   the demo recipe on the bundled data
-  roots run pipelines/oscar.yaml --out out/x  a recipe, writing elsewhere
+  roots run demo --out out/x                  a recipe by name, writing elsewhere
+  roots run path/to/my.yaml                   a recipe file
   roots run --source oscar='dumps/fr_*.jsonl.gz' --out out/fr
   roots run --source catalogue=my_dataset/ --lang sw --out out/sw
 """
@@ -57,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="run a recipe (default pipelines/demo.yaml) or the default stages on --source inputs",
         description="Run a recipe, or the default stages on ad-hoc inputs, on Apache Beam.",
         epilog=_RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("recipe", nargs="?", help=f"recipe YAML (default: {DEFAULT_RECIPE})")
+    run.add_argument("recipe", nargs="?",
+                     help=f"recipe YAML, or a name in pipelines/ such as `demo` (default: {DEFAULT_RECIPE})")
     run.add_argument("--source", action="append", metavar="KIND=PATH[,PATH…]",
                      help="an input instead of a recipe: KIND is catalogue, oscar or pseudo_crawl; "
                           "PATH may be a glob; repeatable")
@@ -84,7 +86,7 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
 
         recipe = adhoc_recipe(args.source, args.lang, args.out, list(DEFAULT_STAGES))
     else:
-        recipe = load_recipe(args.recipe or _default_recipe())
+        recipe = load_recipe(_recipe_path(args.recipe))
         if args.out:
             recipe = recipe.with_output(os.path.abspath(args.out))
     result = run_recipe(recipe, beam_args, force=args.force, show_progress=not args.quiet)
@@ -95,11 +97,16 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     return 0
 
 
-def _default_recipe() -> str:
-    """Return pipelines/demo.yaml of the working directory, else the packaged copy."""
-    if os.path.exists(DEFAULT_RECIPE):
-        return DEFAULT_RECIPE
-    return str(resources.files("roots_pipeline.pipelines").joinpath("demo.yaml"))
+def _recipe_path(given: str | None) -> str:
+    """Resolve a recipe argument: a path, else a name in ./pipelines/, else a packaged recipe."""
+    if given and (os.path.exists(given) or os.sep in given or given.endswith((".yaml", ".yml"))):
+        return given
+    name = (given or "demo") + ".yaml"
+    local = os.path.join("pipelines", name)
+    if os.path.exists(local):
+        return local
+    packaged = resources.files("roots_pipeline.pipelines").joinpath(name)
+    return str(packaged) if packaged.is_file() else (given or DEFAULT_RECIPE)
 
 
 if __name__ == "__main__":

@@ -76,3 +76,13 @@ def test_adhoc_run_prints_the_summary_table(tmp_path):
     again = roots("run", "--source", f"oscar={DEMO}/oscar/en_part_1.jsonl.gz,{BAD}/invalid_utf8.jsonl",
                   "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert "complete and current" in again.stdout
+
+
+def test_recipe_by_name_and_missing_recipe(tmp_path):
+    from roots_pipeline.cli import _recipe_path
+
+    assert _recipe_path(None) == "pipelines/demo.yaml"
+    assert _recipe_path("demo") == "pipelines/demo.yaml"
+    assert _recipe_path("x/y.yaml") == "x/y.yaml"
+    done = roots("run", "nope")
+    assert done.returncode == 2 and "nope" in done.stderr and "cannot read" in done.stderr

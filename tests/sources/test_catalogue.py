@@ -103,3 +103,27 @@ def test_oversized_text_is_malformed(tmp_path):
     _, items = read_all([path], limits=Limits(max_record_mb=0.001))
     assert [type(i).__name__ for i in items] == ["Malformed", "Document"]
     assert items[0].reason == "record_too_large"
+
+
+def test_hub_name_reads_the_cached_arrow_files(monkeypatch):
+    """Offline stand-in for the hub: `load_dataset` returns a dataset whose cache files are local."""
+    calls = []
+
+    def fake_load_dataset(name, config, split):
+        calls.append((name, config, split))
+        return datasets.load_from_disk(str(DEMO / "catalogue" / "manpages_vi"))
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    files = dataset_files([], "someone/manpages", "vi", "train", "test")
+    assert calls == [("someone/manpages", "vi", "train")]
+    splits = plan_splits(files, "manpages", "vi", "text", None, Limits(), "test")
+    assert sum(1 for s in splits for _ in s.read()) == 117
+
+
+def test_hub_failure_is_one_clear_error(monkeypatch):
+    def offline(*args, **kwargs):
+        raise ConnectionError("Couldn't reach the hub")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(RootsError, match="cannot load hub dataset 'x/y'.*Couldn't reach"):
+        dataset_files([], "x/y", None, "train", "test")
