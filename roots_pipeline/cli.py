@@ -15,7 +15,7 @@ DEFAULT_RECIPE = "pipelines/demo.yaml"
 
 _RUN_EPILOG = """\
 Any other --option is passed to Apache Beam unchanged, e.g.
-  --direct_running_mode=multi_processing --direct_num_workers=2   (all local cores)
+  --direct_running_mode=multi_processing --direct_num_workers=0   (one worker per core)
   --runner DataflowRunner --project P --region R --temp_location gs://B/tmp
 
 examples:
@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args, beam_args)
+    except KeyboardInterrupt:
+        print("roots: interrupted; outputs may be incomplete (the next run redoes them)", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `roots run | head`: the reader left, nothing more to say
+        sys.stderr.close()
+        return 0
     except LedgerImbalance as exc:
         print(f"roots: {exc}", file=sys.stderr)
         return 1
@@ -91,9 +97,14 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
             recipe = recipe.with_output(os.path.abspath(args.out))
     result = run_recipe(recipe, beam_args, force=args.force, show_progress=not args.quiet)
     if result.skipped:
-        print(f"{result.run_dir} is complete and current (use --force to run again)")
+        print(f"{result.run_dir} is complete and current (use --force to run again); its last run:")
     print(summary_table(result.stats, result.wall_seconds))
     print(f"outputs: {result.run_dir}/ (data/, rejects/, stats.json, malformed.jsonl)")
+    totals = {o: sum(r[o] for r in result.stats["balance"]) for o in ("in", "kept", "malformed")}
+    if totals["malformed"]:
+        print(f"{totals['malformed']:,} malformed input records: see {result.run_dir}/malformed.jsonl")
+    if totals["in"] and not totals["kept"]:
+        print("warning: no document was kept", file=sys.stderr)
     return 0
 
 
@@ -105,6 +116,9 @@ def _recipe_path(given: str | None) -> str:
     local = os.path.join("pipelines", name)
     if os.path.exists(local):
         return local
+    if name == "demo.yaml":
+        raise RootsError("the demo runs on the data in a repository checkout (tests/data/demo): run it "
+                         "from the repository's folder, or give a recipe or --source inputs")
     packaged = resources.files("roots_pipeline.pipelines").joinpath(name)
     return str(packaged) if packaged.is_file() else (given or DEFAULT_RECIPE)
 

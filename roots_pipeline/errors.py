@@ -15,5 +15,20 @@ class RecipeError(RootsError):
         super().__init__(f"{file}: {key}: {problem}")
 
 
+class OptionError(ValueError):
+    """An option value of the right type but outside its range; the loader adds file and key."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field, self.problem = field, problem
+        super().__init__(f"{field}: {problem}")
+
+
+def require_positive(owner: object, *fields: str) -> None:
+    """Raise OptionError for the first of `fields` of `owner` that is not > 0."""
+    for name in fields:
+        if not getattr(owner, name) > 0:
+            raise OptionError(name, f"must be greater than 0, got {getattr(owner, name)!r}")
+
+
 class LedgerImbalance(RootsError):
     """Documents went missing or were counted twice between reading and writing."""

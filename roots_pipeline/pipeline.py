@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -19,9 +20,10 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, WorkerOptions
 
 from roots_pipeline import __version__
+from roots_pipeline.errors import RootsError
 from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
 from roots_pipeline.output.malformed import WriteMalformed
 from roots_pipeline.output.shards import WriteShards
@@ -100,7 +102,7 @@ def _read_text(path: str) -> str:
 
 def fingerprint(recipe: Recipe, splits: list[list[Any]]) -> str:
     """Hash of what determines the outputs: recipe, stage options, input files and their sizes."""
-    files = sorted({(s.file.path, s.file.size) for group in splits for s in group})
+    files = sorted({(s.file.path, s.file.size, s.file.mtime) for group in splits for s in group})
     material = json.dumps([__version__, recipe.digest, repr(recipe.stages), repr(recipe.shards),
                            repr(recipe.limits), files])
     return hashlib.sha256(material.encode()).hexdigest()
@@ -111,20 +113,31 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
     """Run a recipe (or skip it when its outputs are already complete) and return the ledger."""
     started = time.monotonic()
     run_dir = recipe.output.rstrip("/")
-    splits = [plan_source(spec, recipe.limits) for spec in recipe.sources]
+    splits = [plan_source(spec, recipe.limits, f"{recipe.file}: sources[{i}]")
+              for i, spec in enumerate(recipe.sources)]
     digest = fingerprint(recipe, splits)
     marker = f"{run_dir}/_SUCCESS"
     if not force and FileSystems.exists(marker) and _read_text(marker).strip() == digest:
         stats = json.loads(_read_text(f"{run_dir}/stats.json"))
-        return RunResult(run_dir, stats, time.monotonic() - started, skipped=True)
-    _clear_outputs(run_dir)
+        previous = json.loads(_read_text(f"{run_dir}/run.json"))["wall_seconds"]
+        return RunResult(run_dir, stats, previous, skipped=True)
+    _check_run_folder(run_dir, splits)
 
     options = PipelineOptions(beam_args)
     runner = options.view_as(StandardOptions).runner
     local = runner in LOCAL_RUNNERS
+    if local:  # keep worker processes of multi_processing mode from logging every bundle
+        options.view_as(WorkerOptions).default_sdk_harness_log_level = (
+            options.view_as(WorkerOptions).default_sdk_harness_log_level or "ERROR")
     progress_dir = tempfile.mkdtemp(prefix="roots-progress-") if local and show_progress else None
-    pipeline = beam.Pipeline(options=options)
+    try:
+        pipeline = beam.Pipeline(options=options)  # checks the runner before anything is deleted
+    except ValueError as exc:
+        raise RootsError(f"Beam options: {exc}") from exc
     build_pipeline(pipeline, recipe, splits, progress_dir)
+    _clear_outputs(run_dir)
+    # Marks the folder as a run folder at once, so a re-run after a failure may clear it.
+    _write_text(f"{run_dir}/run.json", json.dumps({"status": "running", "fingerprint": digest}) + "\n")
     try:
         with ProgressDisplay(progress_dir) if progress_dir else contextlib.nullcontext():
             pipeline.run().wait_until_finish()
@@ -133,12 +146,14 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
             shutil.rmtree(progress_dir, ignore_errors=True)
 
     rows = [(tuple(key), tuple(count)) for key, count in json.loads(_read_text(f"{run_dir}/{_LEDGER_ROWS}"))]
-    stats = {"run": recipe.name, "recipe": recipe.file, "recipe_sha256": recipe.digest, **build_stats(rows)}
+    stats = {"run": recipe.name, "recipe": os.path.basename(recipe.file), "recipe_sha256": recipe.digest,
+             **build_stats(rows)}
     _write_text(f"{run_dir}/stats.json", dumps(stats))
     FileSystems.delete([f"{run_dir}/{_LEDGER_ROWS}"])
     wall = time.monotonic() - started
     _write_text(f"{run_dir}/run.json", json.dumps({
-        "wall_seconds": round(wall, 3), "runner": runner or "DirectRunner", "beam_args": beam_args,
+        "status": "finished", "wall_seconds": round(wall, 3), "runner": runner or "DirectRunner",
+        "beam_args": beam_args,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "roots_pipeline": __version__,
         "apache_beam": beam.__version__, "python": platform.python_version(), "fingerprint": digest,
     }, indent=2) + "\n")
@@ -147,9 +162,30 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
     return RunResult(run_dir, stats, wall, skipped=False)
 
 
+_RUN_FILES = ("data", "rejects", "malformed.jsonl", "stats.json", "run.json", "_SUCCESS", _LEDGER_ROWS)
+
+
+def _check_run_folder(run_dir: str, splits: list[list[Any]]) -> None:
+    """Refuse a run folder that holds anything but an earlier run, or that holds the inputs.
+
+    Re-running clears `data/` and `rejects/`; that must never delete a user's own files.
+    """
+    if "://" not in run_dir:
+        if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+            raise RootsError(f"output {run_dir} is a file, not a folder")
+        present = sorted(os.listdir(run_dir)) if os.path.isdir(run_dir) else []
+        if present and "run.json" not in present:
+            raise RootsError(f"output folder {run_dir} is not empty and holds no earlier run "
+                             f"({', '.join(present[:3])}…): choose an empty or new folder")
+    inside = [s.file.path for group in splits for s in group
+              if any(os.path.abspath(s.file.path).startswith(os.path.abspath(f"{run_dir}/{name}") + os.sep)
+                     for name in ("data", "rejects"))]
+    if inside:
+        raise RootsError(f"input {inside[0]} lies inside the output folder {run_dir}, which a run clears")
+
+
 def _clear_outputs(run_dir: str) -> None:
     """Remove a previous run's outputs so the new ones cannot mix with them."""
-    names = ("data", "rejects", "malformed.jsonl", "stats.json", "run.json", "_SUCCESS", _LEDGER_ROWS)
-    old = [f"{run_dir}/{name}" for name in names if FileSystems.exists(f"{run_dir}/{name}")]
+    old = [f"{run_dir}/{name}" for name in _RUN_FILES if FileSystems.exists(f"{run_dir}/{name}")]
     if old:
         FileSystems.delete(old)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -107,6 +108,9 @@ class ProgressDisplay:
     def _print(self, final: bool) -> None:
         line = format_progress(read_snapshots(self._folder), time.monotonic() - self._start)
         if self._tty:
+            # One terminal row, or the next refresh could not erase the wrapped part.
+            width = shutil.get_terminal_size().columns
+            line = line if len(line) < width else line[: width - 2] + "…"
             sys.stderr.write("\r\x1b[2K" + line + ("\n" if final else ""))
         else:
             sys.stderr.write(line + "\n")

@@ -19,7 +19,7 @@ from typing import Any, Union
 import yaml
 from apache_beam.io.filesystems import FileSystems
 
-from roots_pipeline.errors import RecipeError
+from roots_pipeline.errors import OptionError, RecipeError, require_positive
 from roots_pipeline.language_codes import canonical_language
 from roots_pipeline.sources.files import Limits
 from roots_pipeline.stages import STAGES
@@ -74,6 +74,9 @@ class Shards:
     size_mb: float = 256.0
     write_rejects: bool = True
 
+    def __post_init__(self) -> None:
+        require_positive(self, "size_mb")
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -94,6 +97,21 @@ class Recipe:
         return dataclasses.replace(self, output=output)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping (YAML would keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice (line {key_node.start_mark.line + 1})",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 _TOP_LEVEL = {"name", "description", "output", "sources", "stages", "shards", "limits"}
 
 
@@ -105,9 +123,10 @@ def load_recipe(path: str) -> Recipe:
     except OSError as exc:
         raise RecipeError(path, "(file)", f"cannot read: {exc.strerror}") from exc
     try:
-        data = yaml.safe_load(raw)
+        data = yaml.load(raw, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise RecipeError(path, "(file)", f"not valid YAML: {exc}".replace("\n", " ")) from exc
+        problem = " ".join(str(exc).replace('in "<byte string>"', "").split())
+        raise RecipeError(path, "(file)", f"not valid YAML: {problem}") from exc
     if not isinstance(data, dict):
         raise RecipeError(path, "(file)", "must be a mapping with keys " + ", ".join(sorted(_TOP_LEVEL)))
     for key in data:
@@ -119,11 +138,13 @@ def load_recipe(path: str) -> Recipe:
             raise RecipeError(path, key, "missing")
     folder = os.path.dirname(os.path.abspath(path))
     name = _check(data["name"], str, path, "name")
-    output = _resolve(_check(data["output"], str, path, "output"), folder)
+    output = resolve_path(_check(data["output"], str, path, "output"), folder)
+    _check_filesystem(output, path, "output")
     sources_raw = _check(data["sources"], list, path, "sources")
     if not sources_raw:
         raise RecipeError(path, "sources", "needs at least one source")
     sources = tuple(_source(item, path, f"sources[{i}]", folder) for i, item in enumerate(sources_raw))
+    _check_distinct(sources, path, "sources")
     stage_items = _check(data.get("stages", []), list, path, "stages")
     stages = tuple(_stage(item, path, f"stages[{i}]") for i, item in enumerate(stage_items))
     return Recipe(
@@ -143,17 +164,30 @@ def adhoc_recipe(sources: list[str], lang: str | None, output: str, stages: list
     """Build a recipe from `--source KIND=PATH[,PATH…]` arguments, checked like a file's."""
     where = "command line"
     specs = []
-    for i, arg in enumerate(sources):
+    for arg in sources:
         kind, sep, paths = arg.partition("=")
-        if not sep or not paths:
+        if not sep or not paths.strip(","):
             raise RecipeError(where, f"--source {arg}", "expected KIND=PATH[,PATH…]")
-        item: dict[str, Any] = {"kind": kind, "paths": paths.split(",")}
+        if kind == "catalogue" and not lang:
+            raise RecipeError(where, f"--source {arg}", "a catalogue source needs --lang CODE")
+        item: dict[str, Any] = {"kind": kind, "paths": [p for p in paths.split(",") if p]}
         if lang:
             item["lang"] = lang
-        specs.append(_source(item, where, f"--source[{i}]", os.getcwd()))
+        specs.append(_source(item, where, f"--source {arg}", os.getcwd()))
+    _check_distinct(specs, where, "--source")
     built = tuple(_stage({name: options}, where, f"stage {name}") for name, options in stages)
     digest = hashlib.sha256(repr((specs, built)).encode()).hexdigest()
-    return Recipe(where, "adhoc", os.path.abspath(output), tuple(specs), built, digest=digest)
+    return Recipe(where, "adhoc", resolve_path(output, os.getcwd()), tuple(specs), built, digest=digest)
+
+
+def _check_distinct(sources: Any, file: str, key: str) -> None:
+    """Refuse two sources with the same kind and dataset name: their ids would collide."""
+    seen: set[tuple[str, str | None]] = set()
+    for spec in sources:
+        if (spec.kind, spec.dataset) in seen:
+            raise RecipeError(file, key, f"two {spec.kind} sources are both named {spec.dataset!r}: "
+                                         "give each a distinct `dataset` (or list all paths in one source)")
+        seen.add((spec.kind, spec.dataset))
 
 
 def _source(item: Any, file: str, where: str, folder: str) -> SourceSpec:
@@ -169,20 +203,21 @@ def _source(item: Any, file: str, where: str, folder: str) -> SourceSpec:
         if code is None:
             raise RecipeError(file, f"{where}.lang", f"unknown language code {spec.lang!r}")
         changes["lang"] = code
-    paths = tuple(_resolve(p, folder) for p in spec.paths)
+    paths = tuple(resolve_path(p, folder) for p in spec.paths)
     for j, pattern in enumerate(paths):
+        _check_filesystem(pattern, file, f"{where}.paths[{j}]")
         if not _matches(pattern):
             raise RecipeError(file, f"{where}.paths[{j}]", f"no file or folder matches {pattern}")
     changes["paths"] = paths
     if isinstance(spec, CatalogueSource):
-        if not paths and not spec.hub:
-            raise RecipeError(file, where, "a catalogue source needs `paths` or `hub`")
+        if bool(paths) == bool(spec.hub):
+            raise RecipeError(file, where, "a catalogue source needs either `paths` or `hub`, not both")
         if spec.dataset is None:
-            changes["dataset"] = spec.hub or os.path.basename(paths[0].rstrip("/")).split(".")[0]
+            changes["dataset"] = _default_dataset_name(spec.hub, paths)
     if not paths and not isinstance(spec, CatalogueSource):
         raise RecipeError(file, f"{where}.paths", "needs at least one path")
     if isinstance(spec, PseudoCrawlSource) and spec.seeds is not None:
-        changes["seeds"] = _resolve(spec.seeds, folder)
+        changes["seeds"] = resolve_path(spec.seeds, folder)
         if not _matches(changes["seeds"]):
             raise RecipeError(file, f"{where}.seeds", f"file not found: {changes['seeds']}")
     dataset = changes.get("dataset", spec.dataset)
@@ -221,7 +256,10 @@ def build_options(cls: type[T], values: Any, file: str, where: str) -> T:
         if (name not in kwargs and field.default is dataclasses.MISSING
                 and field.default_factory is dataclasses.MISSING):
             raise RecipeError(file, f"{where}.{name}", "missing")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except OptionError as exc:
+        raise RecipeError(file, f"{where}.{exc.field}", exc.problem) from exc
 
 
 def _coerce(value: Any, hint: Any, file: str, key: str) -> Any:
@@ -253,7 +291,30 @@ def _check(value: Any, expected: type, file: str, key: str) -> Any:
     return value
 
 
-def _resolve(path: str, folder: str) -> str:
+def _default_dataset_name(hub: str | None, paths: tuple[str, ...]) -> str:
+    """Name a catalogue dataset after its hub name (`org/name` → `org_name`) or its first path's
+    last component without wildcards or extension (`…/manpages_es/*.parquet` → `manpages_es`)."""
+    if hub:
+        name = hub.replace("/", "_")
+    else:
+        parts = [p for p in paths[0].rstrip("/").split("/") if p and not any(c in p for c in "*?[")]
+        name = parts[-1].split(".")[0] if parts else ""
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in name) or "catalogue"
+
+
+def _check_filesystem(path: str, file: str, key: str) -> None:
+    """Refuse a URL whose filesystem Beam cannot reach (e.g. gs:// without apache-beam[gcp])."""
+    if "://" not in path:
+        return
+    try:
+        FileSystems.get_filesystem(path)
+    except ValueError as exc:
+        scheme = path.split("://")[0]
+        hint = "install apache-beam[gcp] for gs://, apache-beam[aws] for s3://"
+        raise RecipeError(file, key, f"no filesystem for {scheme}:// ({exc}); {hint}") from exc
+
+
+def resolve_path(path: str, folder: str) -> str:
     """Return a path relative to the recipe's folder as absolute; URLs and absolute paths as given."""
     path = os.path.expanduser(path)
     if "://" in path or os.path.isabs(path):

@@ -60,7 +60,7 @@ def test_source_without_out_and_catalogue_without_lang(capsys):
     assert main(["run", "--source", f"oscar={DEMO}/oscar/en_part_1.jsonl.gz"]) == 2
     assert "--out" in capsys.readouterr().err
     assert main(["run", "--source", f"catalogue={DEMO}/catalogue/manpages_fr", "--out", "x"]) == 2
-    assert "lang: missing" in capsys.readouterr().err
+    assert "a catalogue source needs --lang CODE" in capsys.readouterr().err
 
 
 def test_adhoc_run_prints_the_summary_table(tmp_path):

@@ -113,3 +113,42 @@ def test_malformed_input_is_counted_with_file_and_offset(tmp_path):
     assert sorted(r["reason"] for r in lines) == sorted(
         ["invalid_json", "not_an_object", "missing_text", "truncated_file", "corrupt_compression"])
     assert all(r["file"] and isinstance(r["offset"], int) for r in lines)
+
+
+def test_a_folder_holding_other_files_is_never_cleared(tmp_path):
+    from roots_pipeline.errors import RootsError
+    from roots_pipeline.recipe import adhoc_recipe
+
+    mine = tmp_path / "data" / "mine.txt"
+    mine.parent.mkdir()
+    mine.write_text("precious")
+    recipe = adhoc_recipe([f"oscar={REPO}/tests/data/demo/oscar/en_part_1.jsonl.gz"], None, str(tmp_path), [])
+    with pytest.raises(RootsError, match="not empty and holds no earlier run"):
+        run_recipe(recipe, [], show_progress=False)
+    assert mine.read_text() == "precious"
+
+
+def test_bad_beam_options_leave_the_previous_run_intact(demo_run):
+    from roots_pipeline.errors import RootsError
+
+    out, _ = demo_run
+    before = digests(out)
+    recipe = load_recipe(DEMO_RECIPE).with_output(str(out))
+    with pytest.raises(RootsError, match="Beam options"):
+        run_recipe(recipe, ["--runner", "NoSuchRunner"], force=True, show_progress=False)
+    assert digests(out) == before
+
+
+def test_an_input_changed_in_place_is_not_skipped(tmp_path):
+    import os
+
+    from roots_pipeline.recipe import adhoc_recipe
+
+    data = tmp_path / "in" / "en_part_1.jsonl"
+    data.parent.mkdir()
+    data.write_text('{"text": "first version"}\n')
+    recipe = adhoc_recipe([f"oscar={data}"], None, str(tmp_path / "out"), [])
+    run_recipe(recipe, [], show_progress=False)
+    data.write_text('{"text": "other version"}\n')  # same size
+    os.utime(data, (1, 2_000_000_000))
+    assert not run_recipe(recipe, [], show_progress=False).skipped

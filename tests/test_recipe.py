@@ -99,5 +99,52 @@ def test_adhoc_sources(tmp_path):
     assert recipe.sources[0].paths[1].endswith("id_*.gz")
     with pytest.raises(RecipeError, match="KIND=PATH"):
         adhoc_recipe(["oscar"], None, str(tmp_path), [])
-    with pytest.raises(RecipeError, match=r"--source\[0\].lang: missing"):
+    with pytest.raises(RecipeError, match=r"needs --lang CODE"):
         adhoc_recipe([f"catalogue={DEMO}/catalogue/manpages_fr"], None, str(tmp_path), [])
+    with pytest.raises(RecipeError, match="both named 'oscar'"):
+        adhoc_recipe([f"oscar={DEMO}/oscar/en_part_1.jsonl.gz", f"oscar={DEMO}/oscar/id_part_1.jsonl.gz"],
+                     None, str(tmp_path), [])
+    trailing = adhoc_recipe([f"oscar={DEMO}/oscar/en_part_1.jsonl.gz,"], None, "gs://bucket/run", [])
+    assert trailing.sources[0].paths == (f"{DEMO}/oscar/en_part_1.jsonl.gz",)
+    assert trailing.output == "gs://bucket/run"
+
+
+@pytest.mark.parametrize("change, key, message", [
+    (("output: out", "output: out\nshards: {size_mb: 0}"), "shards.size_mb", "greater than 0"),
+    (("output: out", "output: out\nlimits: {max_record_mb: -1}"), "limits.max_record_mb", "greater than 0"),
+    (("{min_bytes: 10}", "{min_bytes: -5}"), "stages[1].remove_small_docs.min_bytes", "greater than 0"),
+    (("  - clean_text", "  - clean_text: {max_blank_lines: -7}"), "stages[0].clean_text.max_blank_lines",
+     "-1 (keep all)"),
+    (("name: t", "name: t\nname: u"), "(file)", "key 'name' appears twice"),
+    (("output: out", "output: gs://bucket/out"), "output", "install apache-beam[gcp]"),
+])
+def test_out_of_range_values_duplicate_keys_and_unreachable_filesystems(tmp_path, change, key, message):
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(write(tmp_path, GOOD.replace(*change)))
+    assert caught.value.key == key and message in caught.value.problem
+
+
+def test_two_sources_with_one_dataset_name_are_refused(tmp_path):
+    body = GOOD.replace("stages:", "  - kind: oscar\n    paths: [DEMO/oscar/*.zst]\nstages:")
+    with pytest.raises(RecipeError, match="both named 'oscar'"):
+        load_recipe(write(tmp_path, body))
+
+
+def test_default_catalogue_names(tmp_path):
+    body = f"""
+    name: t
+    output: out
+    sources:
+      - kind: catalogue
+        paths: ["{DEMO}/catalogue_files/manpages_es/*.parquet"]
+        lang: es
+      - kind: catalogue
+        paths: ["{DEMO}/catalogue/manpages_fr"]
+        hub: org/name
+        lang: fr
+    """
+    with pytest.raises(RecipeError, match=r"sources\[1\]: .*either `paths` or `hub`"):
+        load_recipe(write(tmp_path, body))
+    recipe = load_recipe(write(tmp_path, body.split("      - kind: catalogue\n        paths: [\"" + str(DEMO)
+                                                    + "/catalogue/manpages_fr")[0]))
+    assert recipe.sources[0].dataset == "manpages_es"

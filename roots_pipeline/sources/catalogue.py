@@ -90,10 +90,11 @@ class CatalogueSplit:
     def _read_jsonl(self) -> Iterator[Document | Malformed]:
         """Yield the records whose first byte lies in [start, stop) of an uncompressed or whole file."""
         with open_decompressed(self.file.path, self.limits) as stream:
-            if self.start:
+            position = 0
+            if self.start:  # only uncompressed files are cut into ranges, so seeking works
                 stream.seek(self.start - 1)
                 stream.readline()  # finish the line that straddles the split's start
-            position = stream.tell()
+                position = stream.tell()
             for _, offset, line in iter_lines(stream, self.limits.max_record_bytes):
                 offset += position
                 if self.stop >= 0 and offset >= self.stop:
@@ -107,7 +108,7 @@ class CatalogueSplit:
     def _parse_json_line(self, line: bytes, offset: int) -> Document | Malformed:
         """Turn one JSON line into a document (its byte offset is its position)."""
         try:
-            record = json.loads(line.decode("utf-8"))
+            record = json.loads(line.decode("utf-8-sig" if offset == 0 else "utf-8"))
         except UnicodeDecodeError as exc:
             return self._malformed(offset, "invalid_utf8", f"byte {offset}: {exc.reason}", len(line))
         except json.JSONDecodeError as exc:
@@ -214,6 +215,7 @@ def plan_splits(files: list[InputFile], dataset: str, lang: str, text_column: st
         assert fmt is not None
         try:
             if fmt == "jsonl":
+                _check_jsonl_column(file, text_column, limits, what)
                 ranges = _byte_ranges(file)
                 splits += [_split(file, fmt, dataset, lang, text_column, url_column, limits, a, b, 0)
                            for a, b in ranges]
@@ -223,8 +225,8 @@ def plan_splits(files: list[InputFile], dataset: str, lang: str, text_column: st
         except (OSError, pa.ArrowException) as exc:
             raise RootsError(f"{what}: cannot read {file.path}: {exc}") from exc
         if text_column not in schema.names:
-            raise RootsError(f"{what}: {file.path} has no column {text_column!r} "
-                             f"(columns: {', '.join(schema.names)}); set text_column")
+            raise RootsError(f"{what}.text_column: {file.path} has no column {text_column!r} "
+                             f"(columns: {', '.join(schema.names)})")
         first_row, start, rows = 0, 0, 0
         for index, count in enumerate(counts):
             rows += count
@@ -253,6 +255,25 @@ def _table_layout(handle, fmt: str) -> tuple[pa.Schema, list[int]]:
         handle.seek(0)
         schema = pa.ipc.open_stream(handle).schema
     return schema, counts
+
+
+def _check_jsonl_column(file: InputFile, text_column: str, limits: Limits, what: str) -> None:
+    """Look at the first record of a jsonl file so a wrong `text_column` fails before the run."""
+    with open_decompressed(file.path, limits) as stream:
+        for _, _, line in iter_lines(stream, limits.max_record_bytes):
+            if line is None or not line.strip():
+                continue
+            if line.lstrip().startswith(b"["):
+                raise RootsError(f"{what}: {file.path} holds a JSON array; convert it to JSON Lines "
+                                 "(one object per line)")
+            try:
+                record = json.loads(line.decode("utf-8-sig"))
+            except ValueError:
+                return  # the run counts it as malformed, with its offset
+            if isinstance(record, dict) and text_column not in record:
+                raise RootsError(f"{what}.text_column: {file.path} has no field {text_column!r} "
+                                 f"(first record has: {', '.join(list(record)[:10])})")
+            return
 
 
 def _byte_ranges(file: InputFile) -> list[tuple[int, int]]:

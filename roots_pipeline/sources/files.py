@@ -19,7 +19,7 @@ from typing import BinaryIO
 import zstandard
 from apache_beam.io.filesystems import FileSystems
 
-from roots_pipeline.errors import RootsError
+from roots_pipeline.errors import RootsError, require_positive
 
 MB = 1024 * 1024
 
@@ -32,6 +32,10 @@ class Limits:
     max_decompression_ratio: float = 100.0
     decompression_check_mb: float = 64.0
     max_html_mb: float = 4.0
+
+    def __post_init__(self) -> None:
+        require_positive(self, "max_record_mb", "max_decompression_ratio", "decompression_check_mb",
+                         "max_html_mb")
 
     @property
     def max_record_bytes(self) -> int:
@@ -46,6 +50,7 @@ class InputFile:
     path: str
     name: str
     size: int
+    mtime: float = 0.0
 
 
 class DecompressionLimit(Exception):
@@ -59,12 +64,15 @@ def _base_folder(pattern: str) -> str:
     return head.rsplit("/", 1)[0] + "/" if "/" in head else ""
 
 
-def match_files(patterns: list[str], what: str) -> list[InputFile]:
+def match_files(patterns: list[str], what: str, suffixes: tuple[str, ...] = ()) -> list[InputFile]:
     """Expand paths and globs into files; a pattern that matches nothing is the user's error.
 
-    Each file is named relative to the folder its pattern names, which keeps ids stable when the
-    data moves to another disk or bucket.
+    Files are named relative to the deepest folder common to all patterns, which keeps ids
+    stable when the data moves to another disk or bucket and distinct when two folders hold
+    files of the same name. With `suffixes`, every file must end with one of them.
     """
+    bases = [_base_folder(p) for p in patterns]
+    base = os.path.commonpath(bases) + "/" if len(set(bases)) > 1 and all(bases) else (bases or [""])[0]
     found: dict[str, InputFile] = {}
     for pattern in patterns:
         try:
@@ -73,15 +81,25 @@ def match_files(patterns: list[str], what: str) -> list[InputFile]:
             raise RootsError(f"{what}: cannot list {pattern!r}: {exc}") from exc
         if not results:
             raise RootsError(f"{what}: no file matches {pattern!r}")
-        base = _base_folder(pattern)
         for meta in results:
             path = meta.path
+            if "://" not in path and os.path.isdir(path):
+                raise RootsError(f"{what}: {path} is a folder; name its files, e.g. {path.rstrip('/')}/*")
+            if suffixes and not path.endswith(suffixes):
+                raise RootsError(f"{what}: {path} is not a {' / '.join(suffixes)} file")
             if path.startswith(base):
                 name = path[len(base):]
             else:  # local matches come back absolute
                 name = os.path.relpath(path, os.path.abspath(base or "."))
-            found.setdefault(path, InputFile(path, name, meta.size_in_bytes))
-    return sorted(found.values(), key=lambda f: f.path)
+            found.setdefault(path, InputFile(path, name, meta.size_in_bytes,
+                                             getattr(meta, "last_updated_in_seconds", 0.0)))
+    files = sorted(found.values(), key=lambda f: f.path)
+    names = [f.name for f in files]
+    if len(set(names)) != len(names):
+        twin = next(n for n in names if names.count(n) > 1)
+        raise RootsError(f"{what}: two inputs are both named {twin!r} relative to {base or '.'}; "
+                         "list them in separate sources with distinct `dataset` names")
+    return files
 
 
 class _CountingReader(io.RawIOBase):

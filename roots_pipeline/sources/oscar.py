@@ -66,11 +66,11 @@ def parse_record(line: bytes, file: InputFile, number: int, offset: int, dataset
         return Malformed(SOURCE, dataset, lang, file.name, offset, reason, detail, len(line))
 
     try:
-        record = json.loads(line.decode("utf-8"))
+        record = json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"))
     except UnicodeDecodeError as exc:
         return malformed("invalid_utf8", f"line {number}: {exc.reason} at byte {exc.start}")
     except json.JSONDecodeError as exc:
-        return malformed("invalid_json", f"line {number}: {exc.msg} at column {exc.colno}")
+        return malformed("invalid_json", f"line {number}, column {exc.colno}: {exc.msg}")
     if not isinstance(record, dict):
         return malformed("not_an_object", f"line {number}: a JSON {type(record).__name__}")
     text, headers, kept, label = _record_fields(record)

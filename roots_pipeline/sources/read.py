@@ -24,19 +24,26 @@ MALFORMED = "malformed"
 LEDGER = "ledger"
 
 
-def plan_source(spec: SourceSpec, limits: Limits) -> list[Any]:
-    """Return the splits of one recipe source (files listed and checked on the driver)."""
-    what = f"{spec.kind} source {spec.dataset!r}"
+OSCAR_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json", ".json.gz", ".json.zst")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+
+
+def plan_source(spec: SourceSpec, limits: Limits, what: str) -> list[Any]:
+    """Return the splits of one recipe source (files listed and checked on the driver).
+
+    `what` names the source in errors, e.g. `pipelines/demo.yaml: sources[2]`.
+    """
     if isinstance(spec, CatalogueSource):
         files = dataset_files(list(spec.paths), spec.hub, spec.hub_config, spec.split, what)
         assert spec.dataset is not None  # filled in by the recipe loader
         return plan_splits(files, spec.dataset, spec.lang, spec.text_column, spec.url_column, limits, what)
     if isinstance(spec, OscarSource):
-        return [OscarSplit(f, spec.dataset, spec.lang, limits) for f in match_files(list(spec.paths), what)]
+        files = match_files(list(spec.paths), what, OSCAR_SUFFIXES)
+        return [OscarSplit(f, spec.dataset, spec.lang, limits) for f in files]
     if isinstance(spec, PseudoCrawlSource):
         seeds = read_seeds(spec.seeds) if spec.seeds else ()
         return [WarcSplit(f, spec.dataset, spec.lang, seeds, limits)
-                for f in match_files(list(spec.paths), what)]
+                for f in match_files(list(spec.paths), what, WARC_SUFFIXES)]
     raise AssertionError(f"unknown source spec {spec!r}")
 
 

@@ -40,6 +40,20 @@ def read_seeds(path: str) -> tuple[str, ...]:
     return tuple(sorted({line.split("#", 1)[0].strip().lower() for line in lines} - {""}))
 
 
+def _missing_bytes(http_headers, received: int) -> int:
+    """Return how many bytes short of its HTTP Content-Length a body is (warcio does not check).
+
+    Only meaningful when the body was sent as is: chunked or compressed bodies are decoded by
+    warcio, so their length differs from the header's by design.
+    """
+    declared = http_headers.get_header("Content-Length") or ""
+    encoded = http_headers.get_header("Content-Encoding") or "chunked" in (
+        http_headers.get_header("Transfer-Encoding") or "")
+    if not declared.strip().isdigit() or encoded:
+        return 0
+    return max(0, int(declared) - received)
+
+
 @dataclass(frozen=True)
 class WarcSplit:
     """One WARC file (gzip members could be split, but files are already ~1 GB units)."""
@@ -96,6 +110,10 @@ class WarcSplit:
         if len(body) > limit:
             return Malformed(SOURCE, self.dataset, lang, self.file.name, offset, "record_too_large",
                              f"{url}: HTML over {limit // MB} MB")
+        missing = _missing_bytes(record.http_headers, len(body))
+        if missing:
+            return Malformed(SOURCE, self.dataset, lang, self.file.name, offset, "truncated_record",
+                             f"{url}: body has {len(body)} of its {len(body) + missing} bytes", len(body))
         label = html_language(body)
         if label:
             meta["html_lang"] = label

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from roots_pipeline.document import Document
+from roots_pipeline.errors import OptionError
 from roots_pipeline.stages.base import DocumentStage
 
 # C0/C1 control characters other than tab and newline: they break tokenizers and JSON tooling
@@ -34,6 +35,10 @@ class CleanText(DocumentStage):
 
     name = "clean_text"
     max_blank_lines: int = 1
+
+    def __post_init__(self) -> None:
+        if self.max_blank_lines < -1:
+            raise OptionError("max_blank_lines", "must be -1 (keep all) or more")
 
     def apply(self, doc: Document) -> None:
         doc.text = clean_text(doc.text, self.max_blank_lines)

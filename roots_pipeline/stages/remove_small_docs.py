@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from roots_pipeline.document import Document
+from roots_pipeline.errors import require_positive
 from roots_pipeline.stages.base import DocumentStage
 
 
@@ -17,6 +18,9 @@ class RemoveSmallDocs(DocumentStage):
 
     name = "remove_small_docs"
     min_bytes: int = 1
+
+    def __post_init__(self) -> None:
+        require_positive(self, "min_bytes")
 
     def apply(self, doc: Document) -> None:
         if doc.nbytes < self.min_bytes:

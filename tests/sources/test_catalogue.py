@@ -127,3 +127,17 @@ def test_hub_failure_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", offline)
     with pytest.raises(RootsError, match="cannot load hub dataset 'x/y'.*Couldn't reach"):
         dataset_files([], "x/y", None, "train", "test")
+
+
+def test_compressed_jsonl_bom_and_wrong_text_field(tmp_path):
+    import gzip
+
+    rows = (DEMO / "catalogue_files" / "chatterbot_zh" / "data.jsonl").read_bytes()
+    (tmp_path / "zh.jsonl.gz").write_bytes(gzip.compress(b"\xef\xbb\xbf" + rows, mtime=0))
+    _, items = read_all([tmp_path / "zh.jsonl.gz"], lang="zh", text_column="content")
+    assert len(items) == 78 and all(isinstance(i, Document) for i in items)
+    with pytest.raises(RootsError, match=r"text_column: .* no field 'text' \(first record has: content"):
+        read_all([tmp_path / "zh.jsonl.gz"], lang="zh")
+    (tmp_path / "array.json").write_text('[{"text": "a"}]')
+    with pytest.raises(RootsError, match="JSON array"):
+        read_all([tmp_path / "array.json"])

@@ -140,3 +140,23 @@ def test_parse_record_rejects_non_string_text():
 
     result = parse_record(b'{"text": 12}', InputFile("f", "f", 1), 1, 0, "oscar", "fr")
     assert isinstance(result, Malformed) and result.reason == "missing_text"
+
+
+def test_inputs_are_named_relative_to_their_common_folder(tmp_path):
+    source = (DEMO / "oscar" / "en_part_1.jsonl.gz").read_bytes()
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "en_part_1.jsonl.gz").write_bytes(source)
+    files = match_files([f"{tmp_path}/a/*.gz", f"{tmp_path}/b/*.gz"], "test")
+    assert [f.name for f in files] == ["a/en_part_1.jsonl.gz", "b/en_part_1.jsonl.gz"]
+    ids = [d.id for f in files for d in docs_of(OscarSplit(f, "oscar", None, Limits()).read())]
+    assert len(set(ids)) == len(ids)
+
+
+def test_folders_and_wrong_kinds_of_file_are_refused_before_the_run():
+    from roots_pipeline.errors import RootsError
+
+    with pytest.raises(RootsError, match="is a folder"):
+        match_files([str(DEMO / "oscar")], "test")
+    with pytest.raises(RootsError, match="is not a .jsonl"):
+        match_files([str(DEMO / "pseudo_crawl" / "seeds.txt")], "test", (".jsonl", ".jsonl.gz"))

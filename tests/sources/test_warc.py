@@ -89,3 +89,10 @@ def test_charset_and_language_helpers():
     assert decode_html(b"<p>\xe9</p>", None) == "<p>é</p>"  # not UTF-8: cp1252 fallback
     assert html_language(b'<html xmlns="x" xml:lang="pt-BR">') == "pt-BR"
     assert html_language(b"<html><body>") is None
+
+
+def test_truncated_record_is_malformed_not_a_short_document():
+    items = read(BAD / "truncated.warc.gz")
+    (cut,) = [i for i in items if isinstance(i, Malformed)]
+    assert cut.reason == "truncated_record" and "bytes" in cut.detail
+    assert all(not d.reasons for d in items if isinstance(d, Document))
