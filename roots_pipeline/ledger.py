@@ -15,6 +15,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from roots_pipeline.document import Document, Malformed, Note
 from roots_pipeline.errors import LedgerImbalance
 
@@ -57,11 +60,20 @@ def sum_counts(counts: Iterable[Count]) -> Count:
     return docs, nbytes
 
 
-def count_outcome(batch: list[Document], outcome: str) -> Iterator[tuple[Key, Count]]:
-    """Ledger entries for a batch that reached its final place (`kept` or `rejected`)."""
+def count_outcome(batch: pa.RecordBatch, outcome: str) -> Iterator[tuple[Key, Count]]:
+    """Ledger entries for a batch of rows that reached their final place (`kept` or `rejected`).
+
+    A rejected document is counted once, under its first reason; the others stay on its row.
+    """
+    columns = [batch.column(name).to_pylist() for name in ("source", "dataset", "lang")]
+    if outcome == "rejected":
+        columns.append(pc.list_element(batch.column("reasons"), 0).to_pylist())
+    else:
+        columns.append([""] * batch.num_rows)
+    columns.append(pc.binary_length(batch.column("text")).to_pylist())
     tally = Tally()
-    for doc in batch:
-        tally.document(doc, outcome, doc.reasons[0] if outcome == "rejected" and doc.reasons else "")
+    for source, dataset, lang, reason, nbytes in zip(*columns, strict=True):
+        tally.add((source, dataset, lang, outcome, reason or ""), 1, nbytes)
     return tally.items()
 
 

@@ -23,6 +23,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, WorkerOptions
 
 from roots_pipeline import __version__
+from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import RootsError
 from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
 from roots_pipeline.output.malformed import WriteMalformed
@@ -50,29 +51,18 @@ def build_pipeline(pipeline: beam.Pipeline, recipe: Recipe, splits: list[list[An
                    progress_dir: str | None) -> None:
     """Add every stage of the recipe to `pipeline`."""
     run_dir = recipe.output.rstrip("/")
-    docs, malformed, ledger = [], [], []
-    for index, (spec, source_splits) in enumerate(zip(recipe.sources, splits, strict=True)):
-        read = pipeline | f"Read {index} {spec.kind} {spec.dataset}" >> ReadSource(
-            source_splits, progress_dir)
-        docs.append(read.docs)
-        malformed.append(read[MALFORMED])
-        ledger.append(read[LEDGER])
-    staged = (
-        docs
-        | "AllDocuments" >> beam.Flatten()
-        | "Stages" >> beam.ParDo(ApplyStages(recipe.stages, progress_dir)).with_outputs(REJECTED, main="kept")
-    )
+    # One read over every source's splits: a Flatten of several reads would copy each document
+    # once more on the local runner, and each split already knows its source and dataset.
+    read = pipeline | "Read" >> ReadSource([split for group in splits for split in group], progress_dir)
+    ledger = [read[LEDGER]]
+    staged = read.docs | "Stages" >> beam.ParDo(ApplyStages(recipe.stages, progress_dir)).with_output_types(
+        DocumentBatch).with_outputs(REJECTED, main="kept")
     ledger.append(staged.kept | "WriteData" >> WriteShards(f"{run_dir}/data", "kept", recipe.shards.size_mb,
                                                            progress_dir))
-    if recipe.shards.write_rejects:
-        ledger.append(staged[REJECTED] | "WriteRejects" >> WriteShards(
-            f"{run_dir}/rejects", "rejected", recipe.shards.size_mb, progress_dir))
-    else:
-        from roots_pipeline.ledger import count_outcome
-
-        ledger.append(staged[REJECTED] | "CountRejects" >> beam.FlatMap(count_outcome, "rejected"))
-    ledger.append(malformed | "AllMalformed" >> beam.Flatten()
-                  | "WriteMalformed" >> WriteMalformed(f"{run_dir}/malformed.jsonl"))
+    ledger.append(staged[REJECTED] | "WriteRejects" >> WriteShards(
+        f"{run_dir}/rejects", "rejected", recipe.shards.size_mb, progress_dir,
+        write=recipe.shards.write_rejects))
+    ledger.append(read[MALFORMED] | "WriteMalformed" >> WriteMalformed(f"{run_dir}/malformed.jsonl"))
     _ = (
         ledger
         | "AllCounts" >> beam.Flatten()

@@ -152,3 +152,15 @@ def test_an_input_changed_in_place_is_not_skipped(tmp_path):
     data.write_text('{"text": "other version"}\n')  # same size
     os.utime(data, (1, 2_000_000_000))
     assert not run_recipe(recipe, [], show_progress=False).skipped
+
+
+def test_rejects_can_be_counted_without_being_written(tmp_path):
+    import dataclasses
+
+    from roots_pipeline.recipe import Shards
+
+    recipe = load_recipe(DEMO_RECIPE).with_output(str(tmp_path / "run"))
+    recipe = dataclasses.replace(recipe, shards=Shards(size_mb=1, write_rejects=False))
+    result = run_recipe(recipe, [], show_progress=False)
+    assert sum(e["rejected"]["docs"] for e in result.stats["entries"]) > 0
+    assert not (tmp_path / "run" / "rejects").exists()

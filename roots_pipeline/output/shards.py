@@ -14,15 +14,16 @@ name and renamed; shards left over from an earlier run with other counts are del
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 from apache_beam.io.filesystems import FileSystems
 
@@ -42,6 +43,7 @@ _BASE_FIELDS = [
 ]
 
 
+@functools.cache
 def shard_schema(with_reasons: bool) -> pa.Schema:
     """Return the Arrow schema of data shards (or reject shards, which add `reasons`)."""
     import datasets
@@ -54,14 +56,21 @@ def shard_schema(with_reasons: bool) -> pa.Schema:
     return datasets.Features.from_arrow_schema(schema).arrow_schema
 
 
-def to_row(doc: Document, with_reasons: bool) -> dict[str, Any]:
-    """Return a document as an Arrow row."""
-    row = {"id": doc.id, "text": doc.text, "source": doc.source, "dataset": doc.dataset,
-           "lang": doc.lang, "url": doc.url,
-           "meta": json.dumps(doc.meta, ensure_ascii=False, sort_keys=True, default=str)}
+def to_record_batch(batch: list[Document], with_reasons: bool) -> pa.RecordBatch:
+    """Return a batch of documents as one Arrow record batch, built column by column.
+
+    From here on documents travel as Arrow: pickling a record batch is one buffer copy, where a
+    list of documents costs a pickle per document at every shuffle.
+    """
+    columns = {
+        "id": [d.id for d in batch], "text": [d.text for d in batch],
+        "source": [d.source for d in batch], "dataset": [d.dataset for d in batch],
+        "lang": [d.lang for d in batch], "url": [d.url for d in batch],
+        "meta": [json.dumps(d.meta, ensure_ascii=False, sort_keys=True, default=str) for d in batch],
+    }
     if with_reasons:
-        row["reasons"] = list(doc.reasons)
-    return row
+        columns["reasons"] = [list(d.reasons) for d in batch]
+    return pa.RecordBatch.from_pydict(columns, schema=shard_schema(with_reasons))
 
 
 def arrow_dataset(folder: str) -> pads.Dataset:
@@ -76,25 +85,28 @@ def shard_name(index: int, count: int) -> str:
     return f"data-{index:05d}-of-{count:05d}.arrow"
 
 
-def _language_bytes(batch: list[Document]) -> Iterator[tuple[str, int]]:
+def _language_sizes(batch: pa.RecordBatch) -> Iterator[tuple[str, int]]:
     sizes: dict[str, int] = defaultdict(int)
-    for doc in batch:
-        sizes[doc.lang] += len(doc.text)
+    lengths = pc.utf8_length(batch.column("text")).to_pylist()
+    for lang, length in zip(batch.column("lang").to_pylist(), lengths, strict=True):
+        sizes[lang] += length
     return iter(sizes.items())
 
 
-def _assign_shards(batch: list[Document], sizes: dict[str, int], shard_bytes: int,
-                   with_reasons: bool) -> Iterator[tuple[tuple[str, int, int], list[dict]]]:
-    """Group a batch's rows by (lang, shard index, shard count)."""
-    groups: dict[tuple[str, int, int], list[dict]] = defaultdict(list)
-    for doc in batch:
-        count = max(1, math.ceil(sizes[doc.lang] / shard_bytes))
-        groups[(doc.lang, int(doc.id, 16) % count, count)].append(to_row(doc, with_reasons))
-    return iter(groups.items())
+def _assign_shards(batch: pa.RecordBatch, sizes: dict[str, int],
+                   shard_chars: int) -> Iterator[tuple[tuple[str, int, int], pa.RecordBatch]]:
+    """Split a batch by (lang, shard index, shard count); the index is the id modulo the count."""
+    counts = {lang: max(1, math.ceil(size / shard_chars)) for lang, size in sizes.items()}
+    groups: dict[tuple[str, int, int], list[int]] = defaultdict(list)
+    ids = batch.column("id").to_pylist()
+    for row, (lang, doc_id) in enumerate(zip(batch.column("lang").to_pylist(), ids, strict=True)):
+        count = counts[lang]
+        groups[(lang, int(doc_id, 16) % count, count)].append(row)
+    return ((key, batch.take(pa.array(rows))) for key, rows in groups.items())
 
 
 class _WriteShard(beam.DoFn):
-    """Writes one shard: sorted rows, Arrow stream, temporary name then rename."""
+    """Writes one shard: rows sorted by id, Arrow stream, temporary name then rename."""
 
     def __init__(self, folder: str, with_reasons: bool, stage: str, progress_dir: str | None) -> None:
         self._folder = folder
@@ -103,22 +115,21 @@ class _WriteShard(beam.DoFn):
         self._progress_dir = progress_dir
 
     def setup(self) -> None:
-        self._schema = shard_schema(self._with_reasons)
         self._progress = ProgressCounter(self._progress_dir, self._stage)
 
-    def process(self, element: tuple[tuple[str, int, int], Iterable[list[dict]]]) -> Iterator[tuple]:
+    def process(self, element: tuple[tuple[str, int, int], Iterable[pa.RecordBatch]]) -> Iterator[tuple]:
         (lang, index, count), parts = element
-        rows = sorted((row for part in parts for row in part), key=lambda row: row["id"])
+        schema = shard_schema(self._with_reasons)
+        table = pa.Table.from_batches(list(parts), schema=schema).sort_by("id").combine_chunks()
         name = shard_name(index, count)
         final = f"{self._folder}/{lang}/{name}"
         temporary = f"{self._folder}/{lang}/.{name}.tmp"
-        with FileSystems.create(temporary) as handle, pa.ipc.new_stream(handle, self._schema) as writer:
-            for start in range(0, len(rows), _ROWS_PER_BATCH):
-                chunk = rows[start:start + _ROWS_PER_BATCH]
-                writer.write_batch(pa.RecordBatch.from_pylist(chunk, schema=self._schema))
+        with FileSystems.create(temporary) as handle, pa.ipc.new_stream(handle, schema) as writer:
+            for chunk in table.to_batches(max_chunksize=_ROWS_PER_BATCH):
+                writer.write_batch(chunk)
         FileSystems.rename([temporary], [final])
-        self._progress.add("docs", len(rows))
-        yield lang, (name, len(rows))
+        self._progress.add("docs", table.num_rows)
+        yield lang, (name, table.num_rows)
 
     def teardown(self) -> None:
         self._progress.flush()
@@ -156,22 +167,30 @@ def _write_atomically(path: str, text: str) -> None:
 
 
 class WriteShards(beam.PTransform):
-    """Write batches of documents as per-language shards; outputs ledger counts for `outcome`."""
+    """Write batches of documents as per-language shards; outputs ledger counts for `outcome`.
 
-    def __init__(self, folder: str, outcome: str, shard_mb: float, progress_dir: str | None) -> None:
+    With `write=False` nothing is written and only the counts come out.
+    """
+
+    def __init__(self, folder: str, outcome: str, shard_mb: float, progress_dir: str | None,
+                 write: bool = True) -> None:
         super().__init__()
         self._folder = folder.rstrip("/")
         self._outcome = outcome
         self._with_reasons = outcome == "rejected"
-        self._shard_bytes = max(1, int(shard_mb * 1024 * 1024))
+        self._shard_chars = max(1, int(shard_mb * 1024 * 1024))  # text size, counted in characters
         self._progress_dir = progress_dir
+        self._write = write
 
-    def expand(self, batches: beam.PCollection) -> beam.PCollection:
-        sizes = batches | "Sizes" >> beam.FlatMap(_language_bytes) | "SumSizes" >> beam.CombinePerKey(sum)
+    def expand(self, documents: beam.PCollection) -> beam.PCollection:
+        batches = documents | "ToArrow" >> beam.Map(to_record_batch, self._with_reasons)
+        counts = batches | "Count" >> beam.FlatMap(count_outcome, self._outcome)
+        if not self._write:
+            return counts
+        sizes = batches | "Sizes" >> beam.FlatMap(_language_sizes) | "SumSizes" >> beam.CombinePerKey(sum)
         written = (
             batches
-            | "Assign" >> beam.FlatMap(_assign_shards, beam.pvalue.AsDict(sizes), self._shard_bytes,
-                                       self._with_reasons)
+            | "Assign" >> beam.FlatMap(_assign_shards, beam.pvalue.AsDict(sizes), self._shard_chars)
             | "Group" >> beam.GroupByKey()
             | "Write" >> beam.ParDo(_WriteShard(self._folder, self._with_reasons, f"write {self._outcome}",
                                                 self._progress_dir))
@@ -179,4 +198,4 @@ class WriteShards(beam.PTransform):
         _ = (written
              | "ByLanguage" >> beam.GroupByKey()
              | "Finish" >> beam.Map(_finish_language, self._folder, self._with_reasons))
-        return batches | "Count" >> beam.FlatMap(count_outcome, self._outcome)
+        return counts

@@ -12,6 +12,7 @@ from typing import Any
 import apache_beam as beam
 
 from roots_pipeline.document import BatchBuilder, Document, Malformed, Note
+from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.ledger import Tally
 from roots_pipeline.progress import ProgressCounter
 from roots_pipeline.recipe import CatalogueSource, OscarSource, PseudoCrawlSource, SourceSpec
@@ -66,9 +67,9 @@ class _ReadSplit(beam.DoFn):
         for item in split.read():
             if isinstance(item, Document):
                 tally.document(item, "in")
-                progress.add("docs")
                 batch = batches.add(item)
                 if batch:
+                    progress.add("docs", len(batch))
                     yield batch
             elif isinstance(item, Malformed):
                 tally.malformed(item, "in")
@@ -79,6 +80,7 @@ class _ReadSplit(beam.DoFn):
                 tally.note(item)
         batch = batches.flush()
         if batch:
+            progress.add("docs", len(batch))
             yield batch
         for entry in tally.items():
             yield beam.pvalue.TaggedOutput(LEDGER, entry)
@@ -101,6 +103,6 @@ class ReadSource(beam.PTransform):
             pbegin
             | "Splits" >> beam.Create(self._splits, reshuffle=False)
             | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.ParDo(_ReadSplit(self._progress_dir)).with_outputs(
-                MALFORMED, LEDGER, main="docs")
+            | "Read" >> beam.ParDo(_ReadSplit(self._progress_dir)).with_output_types(
+                DocumentBatch).with_outputs(MALFORMED, LEDGER, main="docs")
         )

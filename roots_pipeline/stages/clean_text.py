@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -21,12 +22,22 @@ def clean_text(text: str, max_blank_lines: int = 1) -> str:
     Runs of blank lines are cut to `max_blank_lines` so paragraph breaks survive but extraction
     debris (dozens of empty lines) does not; -1 keeps every blank line.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Each pass runs only when a cheap substring test says it has something to do: most texts
+    # are already clean, and this function runs on every document.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
-    text = _TRAILING_SPACE.sub("", text)
-    if max_blank_lines >= 0:  # a run of n blank lines is n + 1 newlines
-        text = re.sub(f"\n{{{max_blank_lines + 2},}}", "\n" * (max_blank_lines + 1), text)
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING_SPACE.sub("", text)
+    if max_blank_lines >= 0 and "\n" * (max_blank_lines + 2) in text:
+        text = _blank_run(max_blank_lines).sub("\n" * (max_blank_lines + 1), text)
     return text.strip()
+
+
+@functools.cache
+def _blank_run(max_blank_lines: int) -> re.Pattern[str]:
+    """Match more than `max_blank_lines` blank lines (a run of n blank lines is n + 1 newlines)."""
+    return re.compile(f"\n{{{max_blank_lines + 2},}}")
 
 
 @dataclass(frozen=True)

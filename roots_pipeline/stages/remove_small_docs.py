@@ -23,6 +23,7 @@ class RemoveSmallDocs(DocumentStage):
         require_positive(self, "min_bytes")
 
     def apply(self, doc: Document) -> None:
-        if doc.nbytes < self.min_bytes:
+        # A character is at least one UTF-8 byte: only short texts need encoding to decide.
+        if len(doc.text) < self.min_bytes and doc.nbytes < self.min_bytes:
             doc.reasons.append(f"{self.name}:under_{self.min_bytes}_bytes" if self.min_bytes > 1
                                else f"{self.name}:empty")
