@@ -7,9 +7,10 @@ gives pyarrow users a `pyarrow.dataset.Dataset` over the memory-mapped shards in
 
 Determinism without holding a language in one worker: the number of shards of a language is
 its total text size divided by the shard size (a side input summed first), a document goes to
-shard `int(id) % n`, and each shard is sorted by id before it is written. Same input, same bytes,
-on any runner. Memory per worker is bounded by one shard. Each file is written under a temporary
-name and renamed; shards left over from an earlier run with other counts are deleted.
+shard `int(id) % n`, and the parts of a shard (each in the read order of one split) are ordered
+by their first id before it is written. Same input, same bytes, on any runner. Memory per
+worker is bounded by one shard. Each file is written under a temporary name and renamed; shards
+left over from an earlier run with other counts are deleted.
 """
 
 from __future__ import annotations
@@ -102,11 +103,14 @@ def _assign_shards(batch: pa.RecordBatch, sizes: dict[str, int],
     for row, (lang, doc_id) in enumerate(zip(batch.column("lang").to_pylist(), ids, strict=True)):
         count = counts[lang]
         groups[(lang, int(doc_id, 16) % count, count)].append(row)
+    if len(groups) == 1:  # the common case: a batch of one language that fits one shard
+        (key,) = groups
+        return iter([(key, batch)])
     return ((key, batch.take(pa.array(rows))) for key, rows in groups.items())
 
 
 class _WriteShard(beam.DoFn):
-    """Writes one shard: rows sorted by id, Arrow stream, temporary name then rename."""
+    """Writes one shard: parts in id order, Arrow stream, temporary name then rename."""
 
     def __init__(self, folder: str, with_reasons: bool, stage: str, progress_dir: str | None) -> None:
         self._folder = folder
@@ -120,7 +124,10 @@ class _WriteShard(beam.DoFn):
     def process(self, element: tuple[tuple[str, int, int], Iterable[pa.RecordBatch]]) -> Iterator[tuple]:
         (lang, index, count), parts = element
         schema = shard_schema(self._with_reasons)
-        table = pa.Table.from_batches(list(parts), schema=schema).sort_by("id").combine_chunks()
+        # A part's rows come in read order from one split, so ordering the parts by their first id
+        # gives the same file on every run without moving any text.
+        ordered = sorted((part for part in parts if part.num_rows), key=lambda p: p.column("id")[0].as_py())
+        table = pa.Table.from_batches(ordered, schema=schema)
         name = shard_name(index, count)
         final = f"{self._folder}/{lang}/{name}"
         temporary = f"{self._folder}/{lang}/.{name}.tmp"
