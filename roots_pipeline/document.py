@@ -32,6 +32,7 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # events for the ledger, e.g. "pii:EMAIL"
 
     @property
     def nbytes(self) -> int:

@@ -18,7 +18,7 @@ class DocumentCoder(beam.coders.Coder):
 
     def encode(self, doc: Document) -> bytes:
         return pickle.dumps((doc.id, doc.text, doc.source, doc.dataset, doc.lang, doc.url, doc.meta,
-                             doc.scores, doc.reasons), pickle.HIGHEST_PROTOCOL)
+                             doc.scores, doc.reasons, doc.notes), pickle.HIGHEST_PROTOCOL)
 
     def decode(self, data: bytes) -> Document:
         return Document(*pickle.loads(data))

@@ -31,7 +31,7 @@ from roots_pipeline.output.shards import WriteShards
 from roots_pipeline.progress import ProgressDisplay
 from roots_pipeline.recipe import Recipe
 from roots_pipeline.sources.read import LEDGER, MALFORMED, ReadSource, plan_source
-from roots_pipeline.stages.apply import REJECTED, ApplyStages
+from roots_pipeline.stages.apply import NOTES, REJECTED, ApplyStages
 
 LOCAL_RUNNERS = {None, "DirectRunner", "direct", "SwitchingDirectRunner", "BundleBasedDirectRunner"}
 _LEDGER_ROWS = ".ledger-rows.json"
@@ -56,7 +56,8 @@ def build_pipeline(pipeline: beam.Pipeline, recipe: Recipe, splits: list[list[An
     read = pipeline | "Read" >> ReadSource([split for group in splits for split in group], progress_dir)
     ledger = [read[LEDGER]]
     staged = read.docs | "Stages" >> beam.ParDo(ApplyStages(recipe.stages, progress_dir)).with_output_types(
-        DocumentBatch).with_outputs(REJECTED, main="kept")
+        DocumentBatch).with_outputs(REJECTED, NOTES, main="kept")
+    ledger.append(staged[NOTES])
     ledger.append(staged.kept | "WriteData" >> WriteShards(f"{run_dir}/data", "kept", recipe.shards.size_mb,
                                                            progress_dir))
     ledger.append(staged[REJECTED] | "WriteRejects" >> WriteShards(

@@ -29,3 +29,32 @@ def test_stages_change_and_reject():
     assert empty.reasons == ["remove_small_docs:empty"]
     RemoveSmallDocs(min_bytes=2).apply(ok := doc("é"))  # 2 UTF-8 bytes
     assert not ok.reasons
+
+
+def test_stage_notes_reach_the_ledger_output_once():
+    from dataclasses import dataclass
+
+    from apache_beam.pvalue import TaggedOutput
+
+    from roots_pipeline.stages.apply import NOTES, REJECTED, ApplyStages
+    from roots_pipeline.stages.base import DocumentStage
+
+    @dataclass(frozen=True)
+    class Mark(DocumentStage):
+        name = "mark"
+
+        def apply(self, doc: Document) -> None:
+            doc.notes.append("mark:seen")
+            if doc.text == "bad":
+                doc.reasons.append("mark:bad")
+
+    fn = ApplyStages((Mark(),), None)
+    fn.setup()
+    batch = [doc("good"), doc("bad"), doc("good too")]
+    out = list(fn.process(batch))
+    kept = [o for o in out if not isinstance(o, TaggedOutput)]
+    tagged = {o.tag: o.value for o in out if isinstance(o, TaggedOutput)}
+    assert [d.text for d in kept[0]] == ["good", "good too"]
+    assert [d.text for d in tagged[REJECTED]] == ["bad"]
+    assert tagged[NOTES] == (("oscar", "d", "fr", "note", "mark:seen"), (3, 0))
+    assert all(not d.notes for d in batch)

@@ -7,14 +7,20 @@ from collections.abc import Iterator
 import apache_beam as beam
 
 from roots_pipeline.document import Document
+from roots_pipeline.ledger import Tally
 from roots_pipeline.progress import ProgressCounter
 from roots_pipeline.stages.base import DocumentStage
 
 REJECTED = "rejected"
+NOTES = "notes"
 
 
 class ApplyStages(beam.DoFn):
-    """Splits each batch into kept (main output) and rejected (`rejected` output) documents."""
+    """Splits each batch into kept (main output) and rejected (`rejected` output) documents.
+
+    Events a stage records in `doc.notes` (e.g. a redaction) are summed per batch and come out as
+    ledger entries on the `notes` output.
+    """
 
     def __init__(self, stages: tuple[DocumentStage, ...], progress_dir: str | None) -> None:
         self._stages = stages
@@ -29,11 +35,16 @@ class ApplyStages(beam.DoFn):
         kept: list[Document] = []
         rejected: list[Document] = []
         stopped_at = [0] * (len(self._stages) + 1)  # how many documents each stage rejected
+        tally = Tally()
         for doc in batch:
             index = 0
             while index < len(self._stages) and not doc.reasons:
                 self._stages[index].apply(doc)
                 index += 1
+            if doc.notes:
+                for note in doc.notes:
+                    tally.add((doc.source, doc.dataset, doc.lang, "note", note))
+                doc.notes.clear()
             if doc.reasons:
                 rejected.append(doc)
                 stopped_at[index] += 1
@@ -49,6 +60,8 @@ class ApplyStages(beam.DoFn):
             yield kept
         if rejected:
             yield beam.pvalue.TaggedOutput(REJECTED, rejected)
+        for entry in tally.items():
+            yield beam.pvalue.TaggedOutput(NOTES, entry)
 
     def teardown(self) -> None:
         for progress in self._progress.values():

@@ -24,4 +24,8 @@ class DocumentStage(ABC):
 
     @abstractmethod
     def apply(self, doc: Document) -> None:
-        """Change `doc` in place; reject it by appending `"<name>:<reason>"` to `doc.reasons`."""
+        """Change `doc` in place; reject it by appending `"<name>:<reason>"` to `doc.reasons`.
+
+        Events worth counting without rejecting (a redaction, a repaired encoding) are appended
+        to `doc.notes` and end in the ledger as notes.
+        """
