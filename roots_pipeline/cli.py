@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     from roots_pipeline.pipeline import run_recipe
-    from roots_pipeline.recipe import adhoc_recipe, load_recipe
+    from roots_pipeline.recipe import adhoc_recipe, check_output, load_recipe
     from roots_pipeline.report import summary_table
 
     if args.source:
@@ -92,9 +92,11 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
 
         recipe = adhoc_recipe(args.source, args.lang, args.out, list(DEFAULT_STAGES))
     else:
+        if args.lang:
+            raise RootsError("--lang applies to --source inputs; a recipe sets `lang` per source")
         recipe = load_recipe(_recipe_path(args.recipe))
         if args.out:
-            recipe = recipe.with_output(os.path.abspath(args.out))
+            recipe = recipe.with_output(check_output(args.out))
     result = run_recipe(recipe, beam_args, force=args.force, show_progress=not args.quiet)
     if result.skipped:
         print(f"{result.run_dir} is complete and current (use --force to run again); its last run:")

@@ -13,10 +13,10 @@ from typing import Any
 
 SOURCE_KINDS = ("catalogue", "oscar", "pseudo_crawl")
 
-# Batches are cut by count and by text size, whichever comes first, so one batch of huge
+# Batches are cut by count and by text length, whichever comes first, so one batch of huge
 # documents cannot exhaust a worker.
 BATCH_DOCS = 1000
-BATCH_BYTES = 8 * 1024 * 1024
+BATCH_CHARS = 8 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -79,17 +79,17 @@ def document_id(source: str, dataset: str, file: str, position: int) -> str:
 
 
 class BatchBuilder:
-    """Accumulates documents and hands out batches bounded in count and bytes."""
+    """Accumulates documents and hands out batches bounded in count and characters."""
 
     def __init__(self) -> None:
         self._docs: list[Document] = []
-        self._bytes = 0
+        self._chars = 0
 
     def add(self, doc: Document) -> list[Document] | None:
         """Add a document; return a full batch when one is ready, else None."""
         self._docs.append(doc)
-        self._bytes += len(doc.text)
-        if len(self._docs) >= BATCH_DOCS or self._bytes >= BATCH_BYTES:
+        self._chars += len(doc.text)
+        if len(self._docs) >= BATCH_DOCS or self._chars >= BATCH_CHARS:
             return self.flush()
         return None
 
@@ -97,5 +97,5 @@ class BatchBuilder:
         """Return what is accumulated (None when empty) and start a new batch."""
         if not self._docs:
             return None
-        docs, self._docs, self._bytes = self._docs, [], 0
+        docs, self._docs, self._chars = self._docs, [], 0
         return docs

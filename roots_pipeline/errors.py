@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class RootsError(Exception):
     """A problem with the user's input or configuration, reported as one line (exit code 2)."""
@@ -26,8 +28,9 @@ class OptionError(ValueError):
 def require_positive(owner: object, *fields: str) -> None:
     """Raise OptionError for the first of `fields` of `owner` that is not > 0."""
     for name in fields:
-        if not getattr(owner, name) > 0:
-            raise OptionError(name, f"must be greater than 0, got {getattr(owner, name)!r}")
+        value = getattr(owner, name)
+        if not (value > 0 and math.isfinite(value)):
+            raise OptionError(name, f"must be a finite number greater than 0, got {value!r}")
 
 
 class LedgerImbalance(RootsError):

@@ -26,6 +26,7 @@ from roots_pipeline import __version__
 from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import RootsError
 from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
+from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.output.malformed import WriteMalformed
 from roots_pipeline.output.shards import WriteShards
 from roots_pipeline.progress import ProgressDisplay
@@ -78,12 +79,7 @@ def _write_text_of(rows: list, path: str) -> None:
 
 
 def _write_text(path: str, text: str) -> None:
-    """Write a small file under a temporary name, then rename it into place."""
-    folder, name = path.rsplit("/", 1)
-    temporary = f"{folder}/.{name}.tmp"
-    with FileSystems.create(temporary) as handle:
-        handle.write(text.encode("utf-8"))
-    FileSystems.rename([temporary], [path])
+    write_atomically(path, text.encode("utf-8"))
 
 
 def _read_text(path: str) -> str:
@@ -92,10 +88,10 @@ def _read_text(path: str) -> str:
 
 
 def fingerprint(recipe: Recipe, splits: list[list[Any]]) -> str:
-    """Hash of what determines the outputs: recipe, stage options, input files and their sizes."""
-    files = sorted({(s.file.path, s.file.size, s.file.mtime) for group in splits for s in group})
+    """Hash of what determines the outputs: recipe, stage options, and every split — its file's
+    path, size and mtime, and what it reads with (language, columns, the seed list…)."""
     material = json.dumps([__version__, recipe.digest, repr(recipe.stages), repr(recipe.shards),
-                           repr(recipe.limits), files])
+                           repr(recipe.limits), [repr(split) for group in splits for split in group]])
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -122,14 +118,14 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
             options.view_as(WorkerOptions).default_sdk_harness_log_level or "ERROR")
     progress_dir = tempfile.mkdtemp(prefix="roots-progress-") if local and show_progress else None
     try:
-        pipeline = beam.Pipeline(options=options)  # checks the runner before anything is deleted
-    except ValueError as exc:
-        raise RootsError(f"Beam options: {exc}") from exc
-    build_pipeline(pipeline, recipe, splits, progress_dir)
-    _clear_outputs(run_dir)
-    # Marks the folder as a run folder at once, so a re-run after a failure may clear it.
-    _write_text(f"{run_dir}/run.json", json.dumps({"status": "running", "fingerprint": digest}) + "\n")
-    try:
+        try:
+            pipeline = beam.Pipeline(options=options)  # checks the runner before anything is deleted
+        except ValueError as exc:
+            raise RootsError(f"Beam options: {exc}") from exc
+        build_pipeline(pipeline, recipe, splits, progress_dir)
+        _clear_outputs(run_dir)
+        # Marks the folder as a run folder at once, so a re-run after a failure may clear it.
+        _write_text(f"{run_dir}/run.json", json.dumps({"status": "running", "fingerprint": digest}) + "\n")
         with ProgressDisplay(progress_dir) if progress_dir else contextlib.nullcontext():
             pipeline.run().wait_until_finish()
     finally:
@@ -178,5 +174,8 @@ def _check_run_folder(run_dir: str, splits: list[list[Any]]) -> None:
 def _clear_outputs(run_dir: str) -> None:
     """Remove a previous run's outputs so the new ones cannot mix with them."""
     old = [f"{run_dir}/{name}" for name in _RUN_FILES if FileSystems.exists(f"{run_dir}/{name}")]
+    if "://" in run_dir:  # object stores have no folders: delete the prefixes (a trailing / recurses)
+        old += [f"{run_dir}/{name}/" for name in ("data", "rejects")
+                if FileSystems.match([f"{run_dir}/{name}/*"])[0].metadata_list]
     if old:
         FileSystems.delete(old)

@@ -104,6 +104,10 @@ class _StrictLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a key must be a plain value (line {key_node.start_mark.line + 1})",
+                    key_node.start_mark)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} appears twice (line {key_node.start_mark.line + 1})",
@@ -177,7 +181,14 @@ def adhoc_recipe(sources: list[str], lang: str | None, output: str, stages: list
     _check_distinct(specs, where, "--source")
     built = tuple(_stage({name: options}, where, f"stage {name}") for name, options in stages)
     digest = hashlib.sha256(repr((specs, built)).encode()).hexdigest()
-    return Recipe(where, "adhoc", resolve_path(output, os.getcwd()), tuple(specs), built, digest=digest)
+    return Recipe(where, "adhoc", check_output(output), tuple(specs), built, digest=digest)
+
+
+def check_output(output: str) -> str:
+    """Resolve a run folder given on the command line (relative to the working directory)."""
+    path = resolve_path(output, os.getcwd())
+    _check_filesystem(path, "command line", "--out")
+    return path
 
 
 def _check_distinct(sources: Any, file: str, key: str) -> None:

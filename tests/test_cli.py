@@ -86,3 +86,8 @@ def test_recipe_by_name_and_missing_recipe(tmp_path):
     assert _recipe_path("x/y.yaml") == "x/y.yaml"
     done = roots("run", "nope")
     assert done.returncode == 2 and "nope" in done.stderr and "cannot read" in done.stderr
+
+
+def test_lang_with_a_recipe_is_refused(capsys):
+    assert main(["run", "demo", "--lang", "fr"]) == 2
+    assert "--lang applies to --source" in capsys.readouterr().err

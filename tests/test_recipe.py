@@ -104,9 +104,10 @@ def test_adhoc_sources(tmp_path):
     with pytest.raises(RecipeError, match="both named 'oscar'"):
         adhoc_recipe([f"oscar={DEMO}/oscar/en_part_1.jsonl.gz", f"oscar={DEMO}/oscar/id_part_1.jsonl.gz"],
                      None, str(tmp_path), [])
-    trailing = adhoc_recipe([f"oscar={DEMO}/oscar/en_part_1.jsonl.gz,"], None, "gs://bucket/run", [])
+    trailing = adhoc_recipe([f"oscar={DEMO}/oscar/en_part_1.jsonl.gz,"], None, str(tmp_path), [])
     assert trailing.sources[0].paths == (f"{DEMO}/oscar/en_part_1.jsonl.gz",)
-    assert trailing.output == "gs://bucket/run"
+    with pytest.raises(RecipeError, match=r"--out: no filesystem for gs://"):  # apache-beam[gcp] absent
+        adhoc_recipe([f"oscar={DEMO}/oscar/en_part_1.jsonl.gz"], None, "gs://bucket/run", [])
 
 
 @pytest.mark.parametrize("change, key, message", [
@@ -117,6 +118,8 @@ def test_adhoc_sources(tmp_path):
      "-1 (keep all)"),
     (("name: t", "name: t\nname: u"), "(file)", "key 'name' appears twice"),
     (("output: out", "output: gs://bucket/out"), "output", "install apache-beam[gcp]"),
+    (("output: out", "output: out\nshards: {size_mb: .inf}"), "shards.size_mb", "finite"),
+    (("name: t", "name: t\n? [a, b]\n: 1"), "(file)", "a key must be a plain value"),
 ])
 def test_out_of_range_values_duplicate_keys_and_unreachable_filesystems(tmp_path, change, key, message):
     with pytest.raises(RecipeError) as caught:

@@ -7,20 +7,17 @@ import json
 from collections.abc import Iterable, Iterator
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.document import Malformed
 from roots_pipeline.ledger import Count, Key, Tally
+from roots_pipeline.output.atomic import write_atomically
 
 
 def _write(records: Iterable[Malformed], path: str) -> None:
-    """Write the records sorted by place, so the file is identical on every run."""
-    ordered = sorted(records, key=lambda r: (r.source, r.dataset, r.file, r.offset, r.reason))
-    temporary = path.rsplit("/", 1)[0] + "/.malformed.jsonl.tmp"
-    with FileSystems.create(temporary) as handle:
-        for record in ordered:
-            handle.write((json.dumps(dataclasses.asdict(record), ensure_ascii=False) + "\n").encode("utf-8"))
-    FileSystems.rename([temporary], [path])
+    """Write the records sorted by all their fields, so the file is identical on every run."""
+    lines = [json.dumps(dataclasses.asdict(r), ensure_ascii=False) + "\n"
+             for r in sorted(records, key=dataclasses.astuple)]
+    write_atomically(path, "".join(lines).encode("utf-8"))
 
 
 def _count(record: Malformed) -> Iterator[tuple[Key, Count]]:

@@ -30,6 +30,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.document import Document
 from roots_pipeline.ledger import count_outcome
+from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.progress import ProgressCounter
 
 _ROWS_PER_BATCH = 1000  # what `datasets` writes, so readers see familiar batch sizes
@@ -162,15 +163,8 @@ def _finish_language(element: tuple[str, Iterable[tuple[str, int]]], folder: str
     info = {"citation": "", "description": f"roots-pipeline output, language {lang}",
             "features": features.to_dict(), "homepage": "", "license": ""}
     for name, payload in (("state.json", state), ("dataset_info.json", info)):
-        _write_atomically(f"{base}/{name}", json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        write_atomically(f"{base}/{name}", (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
     return lang
-
-
-def _write_atomically(path: str, text: str) -> None:
-    temporary = path.rsplit("/", 1)[0] + "/." + path.rsplit("/", 1)[1] + ".tmp"
-    with FileSystems.create(temporary) as handle:
-        handle.write(text.encode("utf-8"))
-    FileSystems.rename([temporary], [path])
 
 
 class WriteShards(beam.PTransform):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import zstandard
 from apache_beam.io.filesystems import FileSystems
@@ -66,15 +67,23 @@ class CatalogueSplit:
                 yield from self._read_jsonl()
             else:
                 for row, record in self._iter_table_rows():
-                    yield self._to_document(record, row, row)
+                    if record is None:
+                        yield self._malformed(row, "record_too_large",
+                                              f"row {row}: text over {self.limits.max_record_mb:g} MB")
+                    else:
+                        yield self._to_document(record, row, row)
         except (OSError, pa.ArrowException, zlib.error, zstandard.ZstdError, EOFError,
                 DecompressionLimit) as exc:
             limit = isinstance(exc, DecompressionLimit)
             reason = "decompression_limit" if limit else stream_error_reason(exc)
             yield self._malformed(self.start, reason, f"{type(exc).__name__}: {exc}")
 
-    def _iter_table_rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Yield (row number, record) for the split's Arrow batches or parquet row groups."""
+    def _iter_table_rows(self) -> Iterator[tuple[int, dict[str, Any] | None]]:
+        """Yield (row number, record) for the split's Arrow batches or parquet row groups.
+
+        A row whose text is over the record limit comes as (row, None), found from the column's
+        byte lengths so that it is never turned into a Python string.
+        """
         row = self.first_row
         with _open_table(self.file.path) as handle:
             if self.fmt == "parquet":
@@ -82,10 +91,19 @@ class CatalogueSplit:
                 batches = pq.ParquetFile(handle).iter_batches(row_groups=groups, batch_size=1000)
             else:
                 batches = (b for i, b in enumerate(_arrow_batches(handle)) if self.start <= i < self.stop)
+            limit = self.limits.max_record_bytes
             for batch in batches:
-                for record in batch.to_pylist():
-                    yield row, record
-                    row += 1
+                lengths = pc.binary_length(batch.column(self.text_column))
+                if pc.any(pc.greater(lengths, limit)).as_py():
+                    too_big = set(pc.indices_nonzero(pc.greater(lengths, limit)).to_pylist())
+                    fine = [i for i in range(batch.num_rows) if i not in too_big]
+                    records = iter(batch.take(pa.array(fine, pa.int64())).to_pylist())
+                    for index in range(batch.num_rows):
+                        yield row + index, None if index in too_big else next(records)
+                else:
+                    for index, record in enumerate(batch.to_pylist()):
+                        yield row + index, record
+                row += batch.num_rows
 
     def _read_jsonl(self) -> Iterator[Document | Malformed]:
         """Yield the records whose first byte lies in [start, stop) of an uncompressed or whole file."""
@@ -93,7 +111,10 @@ class CatalogueSplit:
             position = 0
             if self.start:  # only uncompressed files are cut into ranges, so seeking works
                 stream.seek(self.start - 1)
-                stream.readline()  # finish the line that straddles the split's start
+                while True:  # finish the line that straddles the split's start, 1 MB at a time
+                    rest = stream.readline(MB)
+                    if not rest or rest.endswith(b"\n"):
+                        break
                 position = stream.tell()
             for _, offset, line in iter_lines(stream, self.limits.max_record_bytes):
                 offset += position
@@ -113,6 +134,8 @@ class CatalogueSplit:
             return self._malformed(offset, "invalid_utf8", f"byte {offset}: {exc.reason}", len(line))
         except json.JSONDecodeError as exc:
             return self._malformed(offset, "invalid_json", f"byte {offset}: {exc.msg}", len(line))
+        except RecursionError:
+            return self._malformed(offset, "invalid_json", f"byte {offset}: nested too deeply", len(line))
         if not isinstance(record, dict):
             return self._malformed(offset, "not_an_object", f"byte {offset}: a JSON {type(record).__name__}",
                                    len(line))
@@ -176,15 +199,19 @@ def dataset_files(paths: list[str], hub: str | None, hub_config: str | None, spl
     """Resolve a catalogue entry (save_to_disk folders, files, globs or a hub name) to data files."""
     if hub:
         return _hub_files(hub, hub_config, split, what)
-    files: list[InputFile] = []
+    patterns: list[str] = []
     for path in paths:
         state = path.rstrip("/") + "/state.json"
         if FileSystems.exists(state):
-            with FileSystems.open(state) as handle:
-                listed = [entry["filename"] for entry in json.load(handle)["_data_files"]]
-            files += match_files([path.rstrip("/") + "/" + name for name in listed], what)
+            try:
+                with FileSystems.open(state) as handle:
+                    listed = [entry["filename"] for entry in json.load(handle)["_data_files"]]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise RootsError(f"{what}: {state} is not a datasets state file ({exc!r})") from exc
+            patterns += [path.rstrip("/") + "/" + name for name in listed]
         else:
-            files += match_files([path], what)
+            patterns.append(path)
+    files = match_files(patterns, what)  # all at once, so names stay distinct across folders
     for file in files:
         if _file_format(file.path) is None:
             raise RootsError(f"{what}: {file.path} is not a dataset file "
@@ -217,13 +244,14 @@ def plan_splits(files: list[InputFile], dataset: str, lang: str, text_column: st
             if fmt == "jsonl":
                 _check_jsonl_column(file, text_column, limits, what)
                 ranges = _byte_ranges(file)
-                splits += [_split(file, fmt, dataset, lang, text_column, url_column, limits, a, b, 0)
+                splits += [CatalogueSplit(file, fmt, dataset, lang, text_column, url_column, limits, a, b, 0)
                            for a, b in ranges]
                 continue
             with _open_table(file.path) as handle:
                 schema, counts = _table_layout(handle, fmt)
-        except (OSError, pa.ArrowException) as exc:
-            raise RootsError(f"{what}: cannot read {file.path}: {exc}") from exc
+        except (OSError, EOFError, pa.ArrowException, zlib.error, zstandard.ZstdError,
+                DecompressionLimit) as exc:
+            raise RootsError(f"{what}: cannot read {file.path}: {type(exc).__name__}: {exc}") from exc
         if text_column not in schema.names:
             raise RootsError(f"{what}.text_column: {file.path} has no column {text_column!r} "
                              f"(columns: {', '.join(schema.names)})")
@@ -231,15 +259,11 @@ def plan_splits(files: list[InputFile], dataset: str, lang: str, text_column: st
         for index, count in enumerate(counts):
             rows += count
             if rows >= SPLIT_ROWS or index == len(counts) - 1:
-                splits.append(_split(file, fmt, dataset, lang, text_column, url_column, limits,
-                                     start, index + 1, first_row))
+                splits.append(CatalogueSplit(file, fmt, dataset, lang, text_column, url_column, limits,
+                                             start, index + 1, first_row))
                 first_row += rows
                 start, rows = index + 1, 0
     return splits
-
-
-def _split(file, fmt, dataset, lang, text_column, url_column, limits, start, stop, first_row):
-    return CatalogueSplit(file, fmt, dataset, lang, text_column, url_column, limits, start, stop, first_row)
 
 
 def _table_layout(handle, fmt: str) -> tuple[pa.Schema, list[int]]:
@@ -268,7 +292,7 @@ def _check_jsonl_column(file: InputFile, text_column: str, limits: Limits, what:
                                  "(one object per line)")
             try:
                 record = json.loads(line.decode("utf-8-sig"))
-            except ValueError:
+            except (ValueError, RecursionError):
                 return  # the run counts it as malformed, with its offset
             if isinstance(record, dict) and text_column not in record:
                 raise RootsError(f"{what}.text_column: {file.path} has no field {text_column!r} "

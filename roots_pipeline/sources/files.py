@@ -160,6 +160,7 @@ class _BoundedStream(io.RawIOBase):
 
     def close(self) -> None:
         self._inner.close()
+        self._counter.close()  # GzipFile does not close the file object it was given
         super().close()
 
 
@@ -170,7 +171,7 @@ class _ZstdStream(io.RawIOBase):
     also bounds what one step can expand to.
     """
 
-    _STEP = 4096
+    _STEP = 512  # a 512-byte step of a hostile frame expands to a few MB at most
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw

@@ -36,10 +36,12 @@ def charset_of(content_type: str | None) -> str | None:
 
 
 def _known_codec(name: str) -> str | None:
+    """Return the codec's name if it decodes bytes to text (`base64`, `zlib`… are codecs too)."""
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def decode_html(body: bytes, declared: str | None) -> str:

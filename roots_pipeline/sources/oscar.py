@@ -41,18 +41,26 @@ def file_language(name: str) -> str | None:
     return canonical_language(match.group(1)) if match else None
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """Return value if it is a JSON object, else an empty one: metadata of the wrong type is ignored."""
+    return value if isinstance(value, dict) else {}
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _record_fields(record: dict[str, Any]) -> tuple[Any, dict, dict, str | None]:
     """Return (text, warc headers, kept metadata, language label) of either layout."""
     if "content" in record:
-        headers = record.get("warc_headers") or {}
-        metadata = record.get("metadata") or {}
-        ident = metadata.get("identification") or {}
+        headers = _mapping(record.get("warc_headers"))
+        metadata = _mapping(record.get("metadata"))
+        ident = _mapping(metadata.get("identification"))
         kept = {k: metadata[k] for k in _KEPT_METADATA if metadata.get(k) is not None}
-        if ident.get("prob") is not None:
+        if isinstance(ident.get("prob"), (int, float)):
             kept["lang_prob"] = ident["prob"]
-        return record["content"], headers, kept, ident.get("label")
-    meta = record.get("meta") or {}
-    headers = meta.get("headers") or {}
+        return record["content"], headers, kept, _string(ident.get("label"))
+    headers = _mapping(_mapping(record.get("meta")).get("headers"))
     kept = {"oscar_id": record["id"]} if "id" in record else {}
     return record.get("text"), headers, kept, None
 
@@ -71,6 +79,8 @@ def parse_record(line: bytes, file: InputFile, number: int, offset: int, dataset
         return malformed("invalid_utf8", f"line {number}: {exc.reason} at byte {exc.start}")
     except json.JSONDecodeError as exc:
         return malformed("invalid_json", f"line {number}, column {exc.colno}: {exc.msg}")
+    except RecursionError:
+        return malformed("invalid_json", f"line {number}: nested too deeply")
     if not isinstance(record, dict):
         return malformed("not_an_object", f"line {number}: a JSON {type(record).__name__}")
     text, headers, kept, label = _record_fields(record)
@@ -78,13 +88,13 @@ def parse_record(line: bytes, file: InputFile, number: int, offset: int, dataset
         return malformed("missing_text", f"line {number}: no string 'text' or 'content' field")
     note = None
     if fixed_lang is None:
-        label = label or (headers.get("warc-identified-content-language") or "").split(",")[0]
+        label = label or (_string(headers.get("warc-identified-content-language")) or "").split(",")[0]
         lang = canonical_language(label) or UNDETERMINED
         if label and lang == UNDETERMINED:
             note = Note(SOURCE, dataset, lang, "unknown_language_label")
     meta = {"file": file.name, "line": number, **kept}
     for key in ("warc-record-id", "warc-date"):
-        if headers.get(key):
+        if _string(headers.get(key)):
             meta[key.replace("-", "_")] = headers[key]
     doc = Document(
         id=document_id(SOURCE, dataset, file.name, number),
@@ -92,7 +102,7 @@ def parse_record(line: bytes, file: InputFile, number: int, offset: int, dataset
         source=SOURCE,
         dataset=dataset,
         lang=lang,
-        url=headers.get("warc-target-uri"),
+        url=_string(headers.get("warc-target-uri")),
         meta=meta,
     )
     return (doc, note) if note else doc

@@ -82,7 +82,12 @@ class WarcSplit:
                         yield Note(SOURCE, self.dataset, self.lang or UNDETERMINED,
                                    f"skipped_{record.rec_type}_record")
                         continue
-                    yield self._response(record, offset)
+                    try:
+                        yield self._response(record, offset)
+                    except (ValueError, LookupError) as exc:  # one bad header, not a bad file
+                        yield Malformed(SOURCE, self.dataset, self.lang or UNDETERMINED, self.file.name,
+                                        offset, "unreadable_record",
+                                        f"record at byte {offset}: {type(exc).__name__}: {exc}")
         except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
             yield Malformed(SOURCE, self.dataset, self.lang or UNDETERMINED, self.file.name, offset,
                             "corrupt_warc", f"record at byte {offset}: {type(exc).__name__}: {exc}")

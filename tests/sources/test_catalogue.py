@@ -141,3 +141,28 @@ def test_compressed_jsonl_bom_and_wrong_text_field(tmp_path):
     (tmp_path / "array.json").write_text('[{"text": "a"}]')
     with pytest.raises(RootsError, match="JSON array"):
         read_all([tmp_path / "array.json"])
+
+
+def test_same_file_names_in_two_folders_get_distinct_ids(tmp_path):
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "data.jsonl").write_text(json.dumps({"text": f"texte {sub}"}) + "\n")
+    _, docs = read_all([tmp_path / "a" / "data.jsonl", tmp_path / "b" / "data.jsonl"])
+    assert [d.meta["file"] for d in docs] == ["a/data.jsonl", "b/data.jsonl"]
+    assert docs[0].id != docs[1].id
+
+
+def test_oversized_arrow_text_is_malformed_without_losing_its_neighbours(tmp_path):
+    table = pa.table({"text": ["court", "x" * 5000, "aussi court"], "title": ["a", "b", "c"]})
+    path = tmp_path / "t.arrow"
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    _, items = read_all([path], limits=Limits(max_record_mb=0.001))
+    assert [type(i).__name__ for i in items] == ["Document", "Malformed", "Document"]
+    assert items[2].meta == {"file": "t.arrow", "row": 2, "title": "c"}
+
+
+def test_unreadable_compressed_jsonl_is_one_clear_error(tmp_path):
+    (tmp_path / "x.jsonl.zst").write_bytes(b"\x28\xb5\x2f\xfd garbage")
+    with pytest.raises(RootsError, match="cannot read .*x.jsonl.zst"):
+        read_all([tmp_path / "x.jsonl.zst"])

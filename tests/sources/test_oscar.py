@@ -160,3 +160,23 @@ def test_folders_and_wrong_kinds_of_file_are_refused_before_the_run():
         match_files([str(DEMO / "oscar")], "test")
     with pytest.raises(RootsError, match="is not a .jsonl"):
         match_files([str(DEMO / "pseudo_crawl" / "seeds.txt")], "test", (".jsonl", ".jsonl.gz"))
+
+
+@pytest.mark.parametrize("line", [
+    '{"content": "x", "warc_headers": "s"}',
+    '{"content": "x", "metadata": {"identification": {"label": 5, "prob": "high"}}}',
+    '{"content": "x", "metadata": [], "warc_headers": {"warc-target-uri": 123}}',
+    '{"text": "x", "meta": {"headers": ["a"]}}',
+])
+def test_metadata_of_the_wrong_type_is_ignored_not_fatal(tmp_path, line):
+    path = tmp_path / "dump.jsonl"
+    path.write_text(line + "\n")
+    (doc,) = read(path)
+    assert isinstance(doc, Document) and doc.text == "x" and doc.url is None and doc.lang == "und"
+
+
+def test_deeply_nested_json_is_malformed(tmp_path):
+    path = tmp_path / "dump.jsonl"
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n" + '{"text": "ok"}\n')
+    bad, good = read(path)
+    assert isinstance(bad, Malformed) and bad.reason == "invalid_json" and good.text == "ok"

@@ -96,3 +96,25 @@ def test_truncated_record_is_malformed_not_a_short_document():
     (cut,) = [i for i in items if isinstance(i, Malformed)]
     assert cut.reason == "truncated_record" and "bytes" in cut.detail
     assert all(not d.reasons for d in items if isinstance(d, Document))
+
+
+def test_a_bad_record_header_costs_that_record_only(tmp_path):
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "made.warc.gz"
+    with open(path, "wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for number, charset in enumerate(["utf-8", "undefined", "base64", "utf-8"]):
+            body = ("<html><body><p>" + f"Texte numéro {number}. " * 20 + "</p></body></html>").encode()
+            headers = StatusAndHeaders("200 OK", [("Content-Type", f"text/html; charset={charset}")],
+                                       protocol="HTTP/1.0")
+            record = writer.create_warc_record(f"https://example.org/{number}", "response",
+                                               payload=BytesIO(body), http_headers=headers)
+            writer.write_record(record)
+    items = read(path)
+    assert [type(i).__name__ for i in items] == ["Document", "Malformed", "Document", "Document"]
+    assert items[1].reason == "unreadable_record"
+    assert "numéro 2" in items[2].text  # base64 is no text encoding: the UTF-8 fallback applies
