@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from roots_pipeline.stages.base import DocumentStage
 from roots_pipeline.stages.clean_text import CleanText
+from roots_pipeline.stages.pii_redaction import PiiRedaction
 from roots_pipeline.stages.remove_small_docs import RemoveSmallDocs
 
-STAGES: dict[str, type[DocumentStage]] = {stage.name: stage for stage in (CleanText, RemoveSmallDocs)}
+STAGES: dict[str, type[DocumentStage]] = {
+    stage.name: stage for stage in (CleanText, RemoveSmallDocs, PiiRedaction)
+}
 
 # What `roots run --source …` applies when no recipe says otherwise.
 DEFAULT_STAGES: tuple[tuple[str, dict], ...] = (("clean_text", {}), ("remove_small_docs", {}))
