@@ -44,8 +44,9 @@ class Document:
 class Malformed:
     """An input record that could not become a document: where it was and what was wrong.
 
-    `offset` is the byte offset of the record in the (decompressed) file; `detail` adds the line
-    or row number and the parser's own message.
+    `offset` is the byte offset of the record in the (decompressed) file for jsonl and WARC, the
+    row number for Arrow/parquet rows, or the first batch/row group of a split that cannot be
+    read; `detail` adds the line or row number and the parser's own message.
     """
 
     source: str
