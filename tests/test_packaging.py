@@ -18,7 +18,9 @@ def test_non_editable_install_ships_and_reads_its_data(tmp_path):
     (wheel,) = tmp_path.glob("roots_pipeline-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"roots_pipeline/languages/codes.tsv", "roots_pipeline/pipelines/demo.yaml",
-            "roots_pipeline/pipelines/README.md"} <= names
+            "roots_pipeline/pipelines/README.md", "roots_pipeline/languages/fr.yaml",
+            "roots_pipeline/languages/sw/stopwords.txt",
+            "roots_pipeline/languages/special_characters.txt"} <= names
 
     target = tmp_path / "site"
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",
