@@ -26,7 +26,7 @@ import yaml
 
 from roots_pipeline.errors import OptionError, RecipeError
 from roots_pipeline.language_codes import canonical_language, language_name
-from roots_pipeline.recipe import _StrictLoader, build_options
+from roots_pipeline.recipe import StrictLoader, build_options
 
 # No `from __future__ import annotations` here: with real annotations, the get_type_hints() that
 # build_options runs per mapping costs nothing, and `roots languages` reads ~1,900 files.
@@ -402,7 +402,7 @@ def read_language_file(path: str | os.PathLike[str]) -> LanguageConfig:
     return _parse(raw, path, os.path.dirname(path))
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader), _StrictLoader):  # type: ignore[misc]
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader), StrictLoader):  # type: ignore[misc]
     """recipe's duplicate-refusing safe loader, on libyaml's parser when PyYAML has it (~10x faster)."""
 
 

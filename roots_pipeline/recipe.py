@@ -97,7 +97,7 @@ class Recipe:
         return dataclasses.replace(self, output=output)
 
 
-class _StrictLoader(yaml.SafeLoader):
+class StrictLoader(yaml.SafeLoader):
     """Safe YAML that refuses a key given twice in one mapping (YAML would keep the last)."""
 
     def construct_mapping(self, node, deep=False):
@@ -127,7 +127,7 @@ def load_recipe(path: str) -> Recipe:
     except OSError as exc:
         raise RecipeError(path, "(file)", f"cannot read: {exc.strerror}") from exc
     try:
-        data = yaml.load(raw, Loader=_StrictLoader)  # a SafeLoader subclass
+        data = yaml.load(raw, Loader=StrictLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         problem = " ".join(str(exc).replace('in "<byte string>"', "").split())
         raise RecipeError(path, "(file)", f"not valid YAML: {problem}") from exc
