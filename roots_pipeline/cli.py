@@ -39,6 +39,30 @@ examples:
 """
 
 
+_SCORE_EPILOG = """\
+Output: each input line with `scores` (number_words, character_repetition, word_repetition,
+special_characters, closed_class_words, flagged_words, lang_id, perplexity — a score is absent
+when it cannot be computed: no model, no word list) and `rejected_by` (every failed filter).
+
+examples:
+  roots score --lang fr docs.jsonl > scored.jsonl
+  cat docs.jsonl | roots score --lang zh --models models/   SentencePiece + KenLM from models/
+  roots score --lang en --character-repetition fixed docs.jsonl
+"""
+
+
+_TRAIN_LM_EPILOG = """\
+Trains what ROOTS's perplexity filter needs, offline, from text you give (one document or sentence
+per line; .txt or .txt.gz): a SentencePiece unigram model (<lang>.sp.model) and a KenLM 5-gram
+ARPA model (<lang>.arpa) estimated with modified Kneser-Ney by this package. Point a recipe's
+quality_filter `models:` (or `roots score --models`) at the output folder.
+
+examples:
+  roots train-lm sw wiki_sw.txt news_sw.txt.gz --out models/
+  roots train-lm zh corpus_zh.txt --out models/ --vocab-size 32000
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `roots`; returns the process exit code."""
     # Beam logs hints about optional cloud modules at WARNING on import; errors still show.
@@ -98,6 +122,37 @@ def _parser() -> argparse.ArgumentParser:
     languages.add_argument("--fallback", action="store_true",
                            help="with CODE: show default.yaml's cutoffs when the language has no file")
     languages.set_defaults(handler=_languages)
+    score = commands.add_parser(
+        "score", help="score JSON lines with a language's ROOTS filters (text in, scores out)",
+        description="Read JSON lines with a `text` field (FILE or stdin) and write them back with the "
+                    "quality filter's scores and the filters each fails, as the quality_filter stage does.",
+        epilog=_SCORE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    score.add_argument("file", nargs="?", metavar="FILE", help="JSON lines file (default: stdin)")
+    score.add_argument("--lang", required=True, metavar="CODE",
+                       help="the documents' language (its languages/ file gives cutoffs and word lists)")
+    score.add_argument("--models", metavar="DIR",
+                       help="folder with <lang>.sp.model and <lang>.arpa[.bin] (perplexity; zh words)")
+    score.add_argument("--lid-model", metavar="PATH",
+                       help="fastText lid.176 model (default: the packaged one)")
+    score.add_argument("--character-repetition", choices=("production", "fixed"), default="production",
+                       help="which ROOTS formula (default: production, the one ROOTS ran)")
+    score.set_defaults(handler=_score)
+    train = commands.add_parser(
+        "train-lm", help="train a language's SentencePiece + KenLM models for the perplexity filter",
+        description="Train <lang>.sp.model and <lang>.arpa from text files, offline, as ROOTS trained its "
+                    "perplexity models.",
+        epilog=_TRAIN_LM_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("lang", metavar="LANG", help="language code (fr, sw, zh…)")
+    train.add_argument("files", nargs="+", metavar="FILE",
+                       help="text files, one document or sentence per line")
+    train.add_argument("--out", required=True, metavar="DIR", help="folder for the models (created)")
+    train.add_argument("--vocab-size", type=int, default=65536,
+                       help="SentencePiece vocabulary (default 65536 as ROOTS; lowered when the text is "
+                            "too small)")
+    train.add_argument("--order", type=int, default=5, help="n-gram order (default 5 as ROOTS)")
+    train.add_argument("--max-lines", type=int, metavar="N",
+                       help="use at most N lines (ROOTS: the first 1,000,000 Wikipedia article openings)")
+    train.set_defaults(handler=_train_lm)
     return parser
 
 
@@ -162,6 +217,50 @@ def _languages(args: argparse.Namespace, beam_args: list[str]) -> int:
     by_origin = {o: sum(r.origin == o for r in rows) for o in ("roots", "fineweb2")}
     print(f"{len(rows)} languages ({by_origin['roots']} roots, {by_origin['fineweb2']} fineweb2); "
           "`roots languages CODE` shows one")
+    return 0
+
+
+def _score(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from roots_pipeline.filters.quality import QualityScorer
+    from roots_pipeline.language_config import load_language
+    from roots_pipeline.score_lines import score_lines
+
+    if beam_args:
+        raise RootsError(f"{' '.join(beam_args)}: Beam options apply to `roots run`")
+    lang = load_language(args.lang, fallback=True).code
+    if args.models and not os.path.isdir(args.models):
+        raise RootsError(f"--models {args.models}: not a folder")
+    scorer = QualityScorer(args.character_repetition, args.lid_model, args.models)
+    scorer.check()
+    unscored = scorer.unscored(lang)
+    for absent, what in ((unscored.no_perplexity_model, "perplexity (no model: give --models)"),
+                         (unscored.no_sentencepiece_model, "word-based scores (no SentencePiece model)"),
+                         (unscored.no_lid_label, "lang_id (lid.176 has no label for it)")):
+        if absent:
+            print(f"roots score: {lang}: no {what}", file=sys.stderr)
+    name = args.file or "<stdin>"
+    try:
+        handle = open(args.file, encoding="utf-8") if args.file else sys.stdin  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise RootsError(f"{name}: {exc.strerror}") from exc
+    with handle:
+        try:
+            for line in score_lines(handle, lang, scorer, name):
+                sys.stdout.write(line + "\n")
+        except UnicodeDecodeError as exc:
+            raise RootsError(f"{name}: not UTF-8 text ({exc.reason})") from exc
+    return 0
+
+
+def _train_lm(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from roots_pipeline.lm.train import train_language_model
+
+    if beam_args:
+        raise RootsError(f"{' '.join(beam_args)}: Beam options apply to `roots run`")
+    logging.getLogger("roots_pipeline").setLevel(logging.INFO)
+    result = train_language_model(args.lang, args.files, args.out, vocab_size=args.vocab_size,
+                                  order=args.order, max_sentences=args.max_lines)
+    print(result.summary())
     return 0
 
 

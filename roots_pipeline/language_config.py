@@ -14,7 +14,6 @@ import json
 import math
 import os
 import re
-import string
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,8 +24,9 @@ from typing import Any
 import yaml
 
 from roots_pipeline.errors import OptionError, RecipeError
+from roots_pipeline.filters.special_characters import CHARACTER_SETS
 from roots_pipeline.language_codes import canonical_language, language_name
-from roots_pipeline.recipe import StrictLoader, build_options
+from roots_pipeline.options import StrictLoader, build_options
 
 # No `from __future__ import annotations` here: with real annotations, the get_type_hints() that
 # build_options runs per mapping costs nothing, and `roots languages` reads ~1,900 files.
@@ -34,10 +34,6 @@ from roots_pipeline.recipe import StrictLoader, build_options
 ORIGINS = ("roots", "fineweb2", "default")
 WORD_SPLITS = ("whitespace", "sentencepiece")
 DEFAULT = "default"
-
-# Character sets named by ROOTS (`special_characters_default`), each a file in languages/ whose
-# comment lines start with "#" and whose other line holds extra characters, no separators.
-CHARACTER_SETS = {"special_characters_default": "special_characters.txt"}
 
 # The 176 labels of fastText's lid.176 model (read from lid.176.ftz). Mostly ISO 639-1/-3, but
 # they are Wikipedia codes: `als` is Alemannic (not Tosk Albanian), `bh` Bhojpuri, `sh` Serbo-Croatian.
@@ -62,6 +58,23 @@ MACROLANGUAGE_OF = {
 # Languages that lid.176 labels with another code: Bokmål as `no`, Swiss German as Wikipedia's
 # `als`, Bhojpuri as `bh`, Filipino as `tl` (Tagalog). Otherwise the label is the code itself.
 LID176_LABEL_OF = {"nb": "no", "gsw": "als", "bho": "bh", "fil": "tl"}
+
+
+# lid.176 labels with no code in languages/codes.tsv: `eml` (Emilian-Romagnol, retired from ISO
+# 639-3 and split in two) and `nah` (a collective code). Documents identified as them stay `und`.
+LID176_WITHOUT_CODE = frozenset({"eml", "nah"})
+_CODE_OF_LABEL = {label: code for code, label in LID176_LABEL_OF.items()}
+
+
+def code_of_lid_label(label: str) -> str | None:
+    """Return our language code for a lid.176 label: the one table from labels to codes.
+
+    The exceptions of LID176_LABEL_OF read backwards (`no` → `nb`, `tl` → `fil`), otherwise the
+    label's canonical code; None for a label outside lid.176 or in LID176_WITHOUT_CODE.
+    """
+    if label not in LID176_LABELS or label in LID176_WITHOUT_CODE:
+        return None
+    return _CODE_OF_LABEL.get(label) or language_code(label)
 
 
 def _ratio(owner: object, *fields: str) -> None:
@@ -329,15 +342,9 @@ def word_set(relative: str, root: str = "") -> frozenset[str]:
     return frozenset(word_list(relative, root))
 
 
-@functools.cache
 def character_set(name: str) -> frozenset[str]:
-    """Return a ROOTS character set: string.punctuation + digits + whitespace + the file's extras.
-
-    ROOTS also adds the keys of `emoji==1.6.1` UNICODE_EMOJI['en']; those are not shipped here.
-    """
-    text = _package().joinpath(CHARACTER_SETS[name]).read_bytes().decode("utf-8")
-    extra = "".join(line for line in text.split("\n") if not line.startswith("#"))
-    return frozenset(string.punctuation + string.digits + string.whitespace + extra)
+    """Return a character set named in language files (`special_characters_default`)."""
+    return CHARACTER_SETS[name]
 
 
 def language_code(label: str) -> str | None:
@@ -372,7 +379,7 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _build(cls: type, values: Any, file: str, where: str) -> Any:
-    """Build a dataclass with nested dataclass fields, checking keys and types (recipe.build_options)."""
+    """Build a dataclass with nested dataclass fields, checking keys and types (options.build_options)."""
     if not isinstance(values, dict):
         got = f"must be a mapping, got {type(values).__name__} {values!r}"
         raise RecipeError(file, where or "(file)", got[:200])

@@ -2,10 +2,11 @@
 
 Counts are keyed by (source, dataset, lang, outcome, reason) and hold (documents, bytes).
 Outcomes: `in` (counted where records are read), `kept`, `rejected`, `duplicate`, `malformed`
-(counted where they are written), and `note` (counted events that are not outcomes: skipped WARC
-records, unknown language labels, limits). They are pre-summed per batch or split, combined per
-key by Beam, and written as an output; `stats.json` is built from them after the run and the run
-fails when `in != kept + rejected + duplicate + malformed` for any source and dataset.
+(counted where they are written), `note` (counted events that are not outcomes: skipped WARC
+records, unknown language labels, limits) and `fails` (every reason of every rejected document,
+so a document failing three filters counts once under each). They are pre-summed per batch or
+split, combined per key by Beam, and written as an output; `stats.json` is built from them after
+the run and the run fails when `in != kept + rejected + duplicate + malformed` for any source and dataset.
 """
 
 from __future__ import annotations
@@ -60,20 +61,31 @@ def sum_counts(counts: Iterable[Count]) -> Count:
     return docs, nbytes
 
 
+def is_duplicate(reason: str) -> bool:
+    """Return whether a rejection reason marks a duplicate (`<stage>:duplicate…`), not a filter."""
+    return reason.partition(":")[2].startswith("duplicate")
+
+
 def count_outcome(batch: pa.RecordBatch, outcome: str) -> Iterator[tuple[Key, Count]]:
     """Ledger entries for a batch of rows that reached their final place (`kept` or `rejected`).
 
-    A rejected document is counted once, under its first reason; the others stay on its row.
+    A rejected document is counted once, under its first reason, as `duplicate` when that reason
+    says so, else as `rejected`. Every reason it has is also counted under the pseudo-outcome
+    `fails`, so the cards can show what each filter removes on its own as well as overall.
     """
     columns = [batch.column(name).to_pylist() for name in ("source", "dataset", "lang")]
-    if outcome == "rejected":
-        columns.append(pc.list_element(batch.column("reasons"), 0).to_pylist())
-    else:
-        columns.append([""] * batch.num_rows)
+    rejected = outcome == "rejected"
+    columns.append(batch.column("reasons").to_pylist() if rejected else [()] * batch.num_rows)
     columns.append(pc.binary_length(batch.column("text")).to_pylist())
     tally = Tally()
-    for source, dataset, lang, reason, nbytes in zip(*columns, strict=True):
-        tally.add((source, dataset, lang, outcome, reason or ""), 1, nbytes)
+    for source, dataset, lang, reasons, nbytes in zip(*columns, strict=True):
+        if not rejected:
+            tally.add((source, dataset, lang, outcome, ""), 1, nbytes)
+            continue
+        first = reasons[0] if reasons else ""
+        tally.add((source, dataset, lang, "duplicate" if is_duplicate(first) else outcome, first), 1, nbytes)
+        for reason in reasons:
+            tally.add((source, dataset, lang, "fails", reason), 1, nbytes)
     return tally.items()
 
 
@@ -84,6 +96,9 @@ def build_stats(rows: Iterable[tuple[Key, Count]]) -> dict[str, Any]:
         group = groups.setdefault((source, dataset, lang), _empty_group(source, dataset, lang))
         if outcome == "note":
             group["notes"][reason] = docs
+            continue
+        if outcome == "fails":
+            group["fails"][reason] = {"docs": docs, "bytes": nbytes}
             continue
         slot = group[outcome]
         slot["docs"] += docs
@@ -99,6 +114,7 @@ def _empty_group(source: str, dataset: str, lang: str) -> dict[str, Any]:
     for outcome in ("in", *OUTCOMES):
         group[outcome] = {"docs": 0, "bytes": 0}
     group["notes"] = {}
+    group["fails"] = {}
     return group
 
 

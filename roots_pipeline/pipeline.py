@@ -15,6 +15,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, WorkerOptions
 
 from roots_pipeline import __version__
+from roots_pipeline.document import Document
 from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import RootsError
 from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
@@ -33,6 +35,7 @@ from roots_pipeline.progress import ProgressDisplay
 from roots_pipeline.recipe import Recipe
 from roots_pipeline.sources.read import LEDGER, MALFORMED, ReadSource, plan_source
 from roots_pipeline.stages.apply import NOTES, REJECTED, ApplyStages
+from roots_pipeline.stages.base import CorpusStage, DocumentStage, Stage
 
 LOCAL_RUNNERS = {None, "DirectRunner", "direct", "SwitchingDirectRunner", "BundleBasedDirectRunner"}
 _LEDGER_ROWS = ".ledger-rows.json"
@@ -56,12 +59,12 @@ def build_pipeline(pipeline: beam.Pipeline, recipe: Recipe, splits: list[list[An
     # once more on the local runner, and each split already knows its source and dataset.
     read = pipeline | "Read" >> ReadSource([split for group in splits for split in group], progress_dir)
     ledger = [read[LEDGER]]
-    staged = read.docs | "Stages" >> beam.ParDo(ApplyStages(recipe.stages, progress_dir)).with_output_types(
-        DocumentBatch).with_outputs(REJECTED, NOTES, main="kept")
-    ledger.append(staged[NOTES])
-    ledger.append(staged.kept | "WriteData" >> WriteShards(f"{run_dir}/data", "kept", recipe.shards.size_mb,
-                                                           progress_dir))
-    ledger.append(staged[REJECTED] | "WriteRejects" >> WriteShards(
+    kept, rejected, notes = _add_stages(read.docs, recipe.stages, progress_dir)
+    ledger.extend(notes)
+    ledger.append(kept | "WriteData" >> WriteShards(f"{run_dir}/data", "kept", recipe.shards.size_mb,
+                                                    progress_dir))
+    rejected = rejected[0] if len(rejected) == 1 else rejected | "AllRejected" >> beam.Flatten()
+    ledger.append(rejected | "WriteRejects" >> WriteShards(
         f"{run_dir}/rejects", "rejected", recipe.shards.size_mb, progress_dir,
         write=recipe.shards.write_rejects))
     ledger.append(read[MALFORMED] | "WriteMalformed" >> WriteMalformed(f"{run_dir}/malformed.jsonl"))
@@ -72,6 +75,80 @@ def build_pipeline(pipeline: beam.Pipeline, recipe: Recipe, splits: list[list[An
         | "GatherCounts" >> beam.combiners.ToList()
         | "WriteCounts" >> beam.Map(_write_text_of, f"{run_dir}/{_LEDGER_ROWS}")
     )
+
+
+def _add_stages(docs: beam.PCollection, stages: tuple[Stage, ...], progress_dir: str | None,
+                ) -> tuple[beam.PCollection, list[beam.PCollection], list[beam.PCollection]]:
+    """Add the recipe's stages: runs of document stages fused into one step, corpus stages alone.
+
+    Returns the kept documents, and the collections of rejected documents and ledger notes.
+    """
+    rejected: list[beam.PCollection] = []
+    notes: list[beam.PCollection] = []
+    for index, group in enumerate(_segments(stages)):
+        if isinstance(group, CorpusStage):
+            label = f"{group.name}{index}"
+            selected, others = docs, None
+            if group.sources or group.datasets:
+                split = docs | f"Select_{label}" >> beam.ParDo(_Select(group)).with_output_types(
+                    DocumentBatch).with_outputs(_OTHERS, main="selected")
+                selected, others = split.selected, split[_OTHERS]
+            outputs = group.expand_stage(selected, label)
+            docs = outputs.kept
+            if others is not None:
+                docs = (outputs.kept, others) | f"Merge_{label}" >> beam.Flatten()
+            rejected.append(outputs.rejected)
+            notes.append(outputs.notes)
+        else:
+            staged = _fused(docs, group, f"Stages{index}", progress_dir)
+            docs = staged.kept
+            rejected.append(staged[REJECTED])
+            notes.append(staged[NOTES])
+    if not rejected:  # no stage at all: the read's own rejections still need a writer
+        staged = _fused(docs, (), "Stages", progress_dir)
+        docs, rejected, notes = staged.kept, [staged[REJECTED]], [staged[NOTES]]
+    return docs, rejected, notes
+
+
+def _fused(docs: beam.PCollection, stages: tuple[DocumentStage, ...], label: str,
+           progress_dir: str | None) -> beam.pvalue.DoOutputsTuple:
+    """Add one step running document stages over batches: outputs kept, REJECTED and NOTES."""
+    return docs | label >> beam.ParDo(ApplyStages(stages, progress_dir)).with_output_types(
+        DocumentBatch).with_outputs(REJECTED, NOTES, main="kept")
+
+
+def _segments(stages: tuple[Stage, ...]) -> list[tuple[DocumentStage, ...] | CorpusStage]:
+    """Group consecutive document stages; each corpus stage stands alone."""
+    segments: list[tuple[DocumentStage, ...] | CorpusStage] = []
+    run: list[DocumentStage] = []
+    for stage in stages:
+        if isinstance(stage, CorpusStage):
+            if run:
+                segments.append(tuple(run))
+                run = []
+            segments.append(stage)
+        else:
+            run.append(stage)
+    if run:
+        segments.append(tuple(run))
+    return segments
+
+
+_OTHERS = "others"
+
+
+class _Select(beam.DoFn):
+    """Splits batches into the documents a corpus stage selects and the others, which bypass it."""
+
+    def __init__(self, stage: Stage) -> None:
+        self._stage = stage
+
+    def process(self, batch: list[Document]) -> Iterator[object]:
+        selected = [doc for doc in batch if self._stage.applies_to(doc)]
+        if selected:
+            yield selected
+        if len(selected) < len(batch):
+            yield beam.pvalue.TaggedOutput(_OTHERS, [doc for doc in batch if not self._stage.applies_to(doc)])
 
 
 def _write_text_of(rows: list, path: str) -> None:

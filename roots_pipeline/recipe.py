@@ -11,19 +11,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import types
-import typing
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import yaml
 from apache_beam.io.filesystems import FileSystems
 
-from roots_pipeline.errors import OptionError, RecipeError, require_positive
+from roots_pipeline.errors import RecipeError, require_positive
 from roots_pipeline.language_codes import canonical_language
+from roots_pipeline.options import StrictLoader, build_options, check_type
 from roots_pipeline.sources.files import Limits
 from roots_pipeline.stages import STAGES
-from roots_pipeline.stages.base import DocumentStage
+from roots_pipeline.stages.base import Stage
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ class Recipe:
     name: str
     output: str
     sources: tuple[SourceSpec, ...]
-    stages: tuple[DocumentStage, ...]
+    stages: tuple[Stage, ...]
     shards: Shards = Shards()
     limits: Limits = Limits()
     description: str = ""
@@ -95,25 +94,6 @@ class Recipe:
     def with_output(self, output: str) -> Recipe:
         """Return the same recipe writing to another run folder."""
         return dataclasses.replace(self, output=output)
-
-
-class StrictLoader(yaml.SafeLoader):
-    """Safe YAML that refuses a key given twice in one mapping (YAML would keep the last)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"a key must be a plain value (line {key_node.start_mark.line + 1})",
-                    key_node.start_mark)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice (line {key_node.start_mark.line + 1})",
-                    key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 _TOP_LEVEL = {"name", "description", "output", "sources", "stages", "shards", "limits"}
@@ -141,16 +121,16 @@ def load_recipe(path: str) -> Recipe:
         if key not in data:
             raise RecipeError(path, key, "missing")
     folder = os.path.dirname(os.path.abspath(path))
-    name = _check(data["name"], str, path, "name")
-    output = resolve_path(_check(data["output"], str, path, "output"), folder)
+    name = check_type(data["name"], str, path, "name")
+    output = resolve_path(check_type(data["output"], str, path, "output"), folder)
     _check_filesystem(output, path, "output")
-    sources_raw = _check(data["sources"], list, path, "sources")
+    sources_raw = check_type(data["sources"], list, path, "sources")
     if not sources_raw:
         raise RecipeError(path, "sources", "needs at least one source")
     sources = tuple(_source(item, path, f"sources[{i}]", folder) for i, item in enumerate(sources_raw))
     _check_distinct(sources, path, "sources")
-    stage_items = _check(data.get("stages", []), list, path, "stages")
-    stages = tuple(_stage(item, path, f"stages[{i}]") for i, item in enumerate(stage_items))
+    stage_items = check_type(data.get("stages", []), list, path, "stages")
+    stages = tuple(_stage(item, path, f"stages[{i}]", folder, sources) for i, item in enumerate(stage_items))
     return Recipe(
         file=os.path.abspath(path),
         name=name,
@@ -159,7 +139,7 @@ def load_recipe(path: str) -> Recipe:
         stages=stages,
         shards=build_options(Shards, data.get("shards") or {}, path, "shards"),
         limits=build_options(Limits, data.get("limits") or {}, path, "limits"),
-        description=_check(data.get("description", ""), str, path, "description"),
+        description=check_type(data.get("description", ""), str, path, "description"),
         digest=hashlib.sha256(raw).hexdigest(),
     )
 
@@ -179,7 +159,8 @@ def adhoc_recipe(sources: list[str], lang: str | None, output: str, stages: list
             item["lang"] = lang
         specs.append(_source(item, where, f"--source {arg}", os.getcwd()))
     _check_distinct(specs, where, "--source")
-    built = tuple(_stage({name: options}, where, f"stage {name}") for name, options in stages)
+    built = tuple(_stage({name: options}, where, f"stage {name}", os.getcwd(), specs)
+                  for name, options in stages)
     digest = hashlib.sha256(repr((specs, built)).encode()).hexdigest()
     return Recipe(where, "adhoc", check_output(output), tuple(specs), built, digest=digest)
 
@@ -203,7 +184,7 @@ def _check_distinct(sources: Any, file: str, key: str) -> None:
 
 def _source(item: Any, file: str, where: str, folder: str) -> SourceSpec:
     """Validate one source entry and resolve its paths."""
-    item = dict(_check(item, dict, file, where))
+    item = dict(check_type(item, dict, file, where))
     kind = item.get("kind")
     if kind not in SOURCE_SPECS:
         raise RecipeError(file, f"{where}.kind", f"must be one of {', '.join(SOURCE_SPECS)} (got {kind!r})")
@@ -237,8 +218,9 @@ def _source(item: Any, file: str, where: str, folder: str) -> SourceSpec:
     return dataclasses.replace(spec, **changes)
 
 
-def _stage(item: Any, file: str, where: str) -> DocumentStage:
-    """Validate one stage entry: `name` or `{name: {options}}`."""
+def _stage(item: Any, file: str, where: str, folder: str, sources: Any) -> Stage:
+    """Validate one stage entry, `name` or `{name: {options}}`: path options are resolved relative
+    to `folder`, and the `datasets` it selects must be datasets of the recipe's `sources`."""
     if isinstance(item, str):
         item = {item: {}}
     if not isinstance(item, dict) or len(item) != 1:
@@ -246,60 +228,18 @@ def _stage(item: Any, file: str, where: str) -> DocumentStage:
     (name, options), = item.items()
     if name not in STAGES:
         raise RecipeError(file, where, f"unknown stage {name!r} (known: {', '.join(sorted(STAGES))})")
-    return build_options(STAGES[name], options or {}, file, f"{where}.{name}")
-
-
-T = typing.TypeVar("T")
-
-
-def build_options(cls: type[T], values: Any, file: str, where: str) -> T:
-    """Build a dataclass from a mapping, checking every key and value type against its fields."""
-    values = _check(values, dict, file, where)
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
-    kwargs = {}
-    for key, value in values.items():
-        if key not in fields:
-            raise RecipeError(file, f"{where}.{key}",
-                              f"unknown key (expected one of {', '.join(sorted(fields))})")
-        kwargs[key] = _coerce(value, hints[key], file, f"{where}.{key}")
-    for name, field in fields.items():
-        if (name not in kwargs and field.default is dataclasses.MISSING
-                and field.default_factory is dataclasses.MISSING):
-            raise RecipeError(file, f"{where}.{name}", "missing")
-    try:
-        return cls(**kwargs)
-    except OptionError as exc:
-        raise RecipeError(file, f"{where}.{exc.field}", exc.problem) from exc
-
-
-def _coerce(value: Any, hint: Any, file: str, key: str) -> Any:
-    """Check a YAML value against a field type (str, int, float, bool, tuple[str, ...], X | None)."""
-    args = typing.get_args(hint)
-    if typing.get_origin(hint) in (Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (hint,) = [a for a in args if a is not type(None)]
-        args = typing.get_args(hint)
-    if typing.get_origin(hint) is tuple:
-        items = [value] if isinstance(value, str) else _check(value, list, file, key)
-        return tuple(_check(v, args[0], file, f"{key}[{i}]") for i, v in enumerate(items))
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return _check(value, hint, file, key)
-
-
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-               list: "a list", dict: "a mapping"}
-
-
-def _check(value: Any, expected: type, file: str, key: str) -> Any:
-    """Return value if it has the expected YAML type, else raise a RecipeError naming the key."""
-    ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-    if not ok:
-        raise RecipeError(file, key, f"must be {_TYPE_NAMES.get(expected, expected.__name__)}, "
-                                     f"got {type(value).__name__} {value!r}"[:200])
-    return value
+    cls = STAGES[name]
+    options = dict(check_type(options or {}, dict, file, f"{where}.{name}"))
+    for key in cls.PATH_OPTIONS:
+        if isinstance(options.get(key), str):
+            options[key] = resolve_path(options[key], folder)
+    stage = build_options(cls, options, file, f"{where}.{name}")
+    known = {spec.dataset for spec in sources}
+    unknown = [d for d in stage.datasets if d not in known]
+    if unknown:
+        raise RecipeError(file, f"{where}.{name}.datasets", f"no source has dataset {unknown[0]!r} "
+                                                            f"(datasets: {', '.join(sorted(known))})")
+    return stage
 
 
 def _default_dataset_name(hub: str | None, paths: tuple[str, ...]) -> str:

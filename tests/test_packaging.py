@@ -21,6 +21,8 @@ def test_non_editable_install_ships_and_reads_its_data(tmp_path):
             "roots_pipeline/pipelines/README.md", "roots_pipeline/languages/fr.yaml",
             "roots_pipeline/languages/sw/stopwords.txt",
             "roots_pipeline/languages/special_characters.txt"} <= names
+    modules = {path.relative_to(REPO).as_posix() for path in (REPO / "roots_pipeline").rglob("*.py")}
+    assert modules - names == set()  # every subpackage is listed in setup.cfg
 
     target = tmp_path / "site"
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",

@@ -9,6 +9,7 @@ import pytest
 
 from roots_pipeline.document import Document
 from roots_pipeline.pii import find_pii, redact
+from roots_pipeline.stages.apply import ApplyStages
 from roots_pipeline.stages.pii_redaction import PiiRedaction
 from tests.conftest import DEMO
 
@@ -161,11 +162,13 @@ def test_stage_redacts_only_its_sources_and_notes_each_occurrence():
                                    "pii_redaction:IP_ADDRESS", "pii_redaction:USER"]
     assert not oscar.reasons
     catalogue = doc(text, "catalogue")
-    PiiRedaction().apply(catalogue)
-    assert catalogue.text == text and not catalogue.notes
-    PiiRedaction(tags=("EMAIL",), sources=("catalogue",)).apply(catalogue)
-    assert catalogue.text == "Écrire à PI:EMAIL ou PI:EMAIL, @someone, 192.0.2.1"
-    assert catalogue.notes == ["pii_redaction:EMAIL"] * 2
+    assert PiiRedaction().applies_to(oscar) and not PiiRedaction().applies_to(catalogue)
+    assert PiiRedaction(sources=()).applies_to(catalogue)
+    stage = ApplyStages((PiiRedaction(tags=("EMAIL",), sources=("catalogue",)),), None)
+    stage.setup()
+    (kept, notes) = list(stage.process([doc(text), catalogue]))
+    assert [d.text for d in kept] == [text, "Écrire à PI:EMAIL ou PI:EMAIL, @someone, 192.0.2.1"]
+    assert notes.value == (("catalogue", "d", "fr", "note", "pii_redaction:EMAIL"), (2, 0))
 
 
 @pytest.mark.parametrize("options, key, problem", [
@@ -177,7 +180,7 @@ def test_stage_redacts_only_its_sources_and_notes_each_occurrence():
 ])
 def test_options_are_validated_through_the_recipe_loader(options, key, problem):
     from roots_pipeline.errors import RecipeError
-    from roots_pipeline.recipe import build_options
+    from roots_pipeline.options import build_options
     from roots_pipeline.stages import STAGES
 
     with pytest.raises(RecipeError) as info:
@@ -187,7 +190,7 @@ def test_options_are_validated_through_the_recipe_loader(options, key, problem):
 
 
 def test_options_accept_a_single_string_for_a_list():
-    from roots_pipeline.recipe import build_options
+    from roots_pipeline.options import build_options
 
     stage = build_options(PiiRedaction, {"tags": "EMAIL", "sources": ["catalogue", "oscar"]}, "r", "s")
     assert stage == PiiRedaction(tags=("EMAIL",), sources=("catalogue", "oscar"))

@@ -76,6 +76,9 @@ SPECIAL_CHARACTERS_DEFAULT: frozenset[str] = (
     | _emoji_characters()
 )
 
+# The character sets a language file may name (`strip_characters`, `special_characters`).
+CHARACTER_SETS: dict[str, frozenset[str]] = {"special_characters_default": SPECIAL_CHARACTERS_DEFAULT}
+
 
 def special_characters_ratio(text: str, chars: Collection[str] = SPECIAL_CHARACTERS_DEFAULT) -> float:
     """Return the share of the characters of `text` that are in `chars` (0.0 for an empty text).

@@ -29,6 +29,7 @@ import pyarrow.dataset as pads
 from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.document import Document
+from roots_pipeline.filters import SCORES
 from roots_pipeline.ledger import count_outcome
 from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.progress import ProgressCounter
@@ -42,6 +43,9 @@ _BASE_FIELDS = [
     pa.field("lang", pa.string()),
     pa.field("url", pa.string()),
     pa.field("meta", pa.string()),  # JSON: sources carry different metadata
+    # Every score under its stable name; null where a stage did not compute it (see filters.SCORES).
+    pa.field("scores", pa.struct([pa.field(name, pa.int64() if name == "number_words" else pa.float64())
+                                  for name in SCORES])),
 ]
 
 
@@ -69,6 +73,7 @@ def to_record_batch(batch: list[Document], with_reasons: bool) -> pa.RecordBatch
         "source": [d.source for d in batch], "dataset": [d.dataset for d in batch],
         "lang": [d.lang for d in batch], "url": [d.url for d in batch],
         "meta": [json.dumps(d.meta, ensure_ascii=False, sort_keys=True, default=str) for d in batch],
+        "scores": [{name: d.scores.get(name) for name in SCORES} for d in batch],
     }
     if with_reasons:
         columns["reasons"] = [list(d.reasons) for d in batch]

@@ -1,19 +1,54 @@
-"""Document stages: per-document steps run, fused, inside one Beam DoFn over batches.
+"""Stages: the steps a recipe lists, looked up by name in `STAGES`.
 
-A stage is a small class with typed options (validated from the recipe) and one `apply` method
-that may change a document's text and may reject it by appending `<stage>:<reason>` to
-`doc.reasons`. Stages are looked up by name in `STAGES`.
+A stage is a small class with typed options (validated from the recipe). Document stages change
+and reject documents one batch at a time and run fused in one Beam step; corpus stages see a whole
+dataset first (see `stages.base`). A rejection appends `<stage>:<reason>` to `doc.reasons`.
 """
 
 from __future__ import annotations
 
-from roots_pipeline.stages.base import DocumentStage
+from roots_pipeline.stages.base import Stage
+from roots_pipeline.stages.catalogue_cleaning import (
+    DedupLinesInDocument,
+    RemoveHtmlSpans,
+    RemoveHtmlSpansSanad,
+    RemoveLinesWithCode,
+    RemoveReferences,
+    RemoveWikiMojibake,
+    ReplaceNewlineWithSpace,
+    StripSubstringsEnWiktionary,
+)
+from roots_pipeline.stages.catalogue_filters import (
+    FilterRemoveEmptyDocs,
+    FilterSmallDocs,
+    FilterSmallDocsBytes300,
+    FilterSmallDocsBytes1024,
+    FilterWikiNonTextType,
+    FilterWikiUserTitles,
+)
 from roots_pipeline.stages.clean_text import CleanText
+from roots_pipeline.stages.exact_dedup import DedupDocument, DedupDocumentOnUrl
+from roots_pipeline.stages.language_id import LanguageId
 from roots_pipeline.stages.pii_redaction import PiiRedaction
+from roots_pipeline.stages.quality_filter import QualityFilter
 from roots_pipeline.stages.remove_small_docs import RemoveSmallDocs
+from roots_pipeline.stages.repeated_lines import (
+    DedupPseudocrawlNewspapers,
+    DedupTemplateSoft,
+    RemoveDomainBoilerplate,
+)
 
-STAGES: dict[str, type[DocumentStage]] = {
-    stage.name: stage for stage in (CleanText, RemoveSmallDocs, PiiRedaction)
+STAGES: dict[str, type[Stage]] = {
+    stage.name: stage for stage in (
+        CleanText, RemoveSmallDocs, PiiRedaction, LanguageId, QualityFilter,
+        # ROOTS's catalogue and pseudo-crawl cleaning, under ROOTS's own names (pipelines/README.md)
+        ReplaceNewlineWithSpace, RemoveLinesWithCode, RemoveHtmlSpans, RemoveHtmlSpansSanad,
+        RemoveWikiMojibake, StripSubstringsEnWiktionary, RemoveReferences, DedupLinesInDocument,
+        FilterRemoveEmptyDocs, FilterWikiUserTitles, FilterWikiNonTextType, FilterSmallDocs,
+        FilterSmallDocsBytes300, FilterSmallDocsBytes1024,
+        DedupTemplateSoft, DedupPseudocrawlNewspapers, RemoveDomainBoilerplate,
+        DedupDocument, DedupDocumentOnUrl,
+    )
 }
 
 # What `roots run --source …` applies when no recipe says otherwise.

@@ -48,6 +48,7 @@ class CleanText(DocumentStage):
     max_blank_lines: int = 1
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.max_blank_lines < -1:
             raise OptionError("max_blank_lines", "must be -1 (keep all) or more")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from roots_pipeline.document import SOURCE_KINDS, Document
+from roots_pipeline.document import Document
 from roots_pipeline.errors import OptionError
 from roots_pipeline.pii import TAGS, redact
 from roots_pipeline.stages.base import DocumentStage
@@ -15,21 +15,19 @@ from roots_pipeline.stages.base import DocumentStage
 class PiiRedaction(DocumentStage):
     """Redact personal information in documents from `sources`; others pass untouched.
 
-    ROOTS redacted only its OSCAR subsets, hence the default. Never rejects a document; each
-    replaced occurrence adds the note `pii_redaction:<TAG>`.
+    ROOTS redacted only its OSCAR subsets, hence the default `sources` (`[]` = every source).
+    Never rejects a document; each replaced occurrence adds the note `pii_redaction:<TAG>`.
     """
 
     name = "pii_redaction"
-    tags: tuple[str, ...] = TAGS
     sources: tuple[str, ...] = ("oscar",)
+    tags: tuple[str, ...] = TAGS
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _check_choices("tags", self.tags, TAGS)
-        _check_choices("sources", self.sources, SOURCE_KINDS)
 
     def apply(self, doc: Document) -> None:
-        if doc.source not in self.sources:
-            return
         text, counts = redact(doc.text, self.tags)
         if counts:
             doc.text = text

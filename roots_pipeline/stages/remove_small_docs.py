@@ -20,6 +20,7 @@ class RemoveSmallDocs(DocumentStage):
     min_bytes: int = 1
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         require_positive(self, "min_bytes")
 
     def apply(self, doc: Document) -> None:

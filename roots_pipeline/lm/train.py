@@ -1,0 +1,332 @@
+"""Train the perplexity models of a language offline, following ROOTS's recipe.
+
+ROOTS scored OSCAR with per-language SentencePiece + KenLM models trained by DT
+`kenlm_training/train_all.sh` (a cc_net fork; reference/ROOTS.md §1): text normalised keeping accents
+and case, digits to 0, Unicode punctuation replaced; a SentencePiece unigram model of 65,536 pieces
+(`--hard_vocab_limit`, character coverage 0.9995); every line encoded into pieces; `lmplz -o 5
+--discount_fallback` without pruning; `build_binary`. Here the normalisation is ROOTS's own
+`normalize(lower_case=False)`, the one the perplexity score applies, so training and scoring see
+the same text; the n-gram model is estimated by `roots_pipeline.lm.arpa`, which reproduces lmplz.
+KenLM's `build_binary` cannot be installed offline (no package ships it), so the ARPA text file is
+the model: `kenlm.Model` loads it directly, only more slowly than a binary.
+
+Where ROOTS fell back to a soft 40,000-piece vocabulary when the text was too small for 65,536, we
+retry with the largest size SentencePiece accepts for the text (it names it in its error), and
+say so in the result. Lines are held in memory, normalised, together with the n-gram tables
+(`arpa.py` states their cost): this is meant for the tens of MB of text a language model needs,
+not for a whole corpus.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import re
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+import sentencepiece
+
+from roots_pipeline import __version__
+from roots_pipeline.errors import RootsError
+from roots_pipeline.filters.normalization import normalize
+from roots_pipeline.language_codes import canonical_language
+from roots_pipeline.lm.arpa import MAX_ORDER, Discount, KneserNeyModel, estimate, write_arpa
+from roots_pipeline.lm.perplexity import load_sentencepiece
+
+logger = logging.getLogger(__name__)
+
+CHARACTER_COVERAGE = 0.9995
+# SentencePiece skips training lines longer than this many bytes; its default (4,192) would leave
+# one-document-per-line input out of the vocabulary training. Lines of any length reach the LM.
+MAX_SENTENCE_BYTES = 1 << 20
+_PROGRESS_EVERY = 100_000
+_ENCODE_BATCH = 10_000
+# "Vocabulary size too high (65536). Please set it to a value <= 2819." (SentencePiece 0.2)
+_VOCABULARY_LIMIT = re.compile(r"Vocabulary size too high.*value <= (\d+)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What `train_language_model` wrote and from what, for the CLI to print and tests to check."""
+
+    lang: str
+    sentencepiece_model: str
+    sentencepiece_vocab: str
+    arpa: str
+    info: str
+    files: tuple[str, ...]
+    lines_read: int
+    lines_used: int
+    tokens: int
+    vocab_size_requested: int
+    vocab_size: int
+    order: int
+    ngrams: tuple[int, ...]
+    discounts: tuple[Discount, ...]
+    seconds: float
+
+    def summary(self) -> str:
+        """Return a few lines of human-readable text: the outputs, the inputs and what was reduced."""
+        vocabulary = f"{self.vocab_size:,} pieces"
+        if self.vocab_size != self.vocab_size_requested:
+            vocabulary += f" ({self.vocab_size_requested:,} requested: the most this text allows)"
+        discounts = "; ".join(
+            f"{order}: {d.d1:.3f} {d.d2:.3f} {d.d3:.3f}" + (" (fallback)" if d.fallback else "")
+            for order, d in enumerate(self.discounts, 1)
+        )
+        return "\n".join(
+            [
+                f"Trained the {self.lang} perplexity models in {self.seconds:.1f} s",
+                f"  input:         {len(self.files)} file(s), {self.lines_read:,} lines read, "
+                f"{self.lines_used:,} used, {self.tokens:,} pieces",
+                f"  SentencePiece: {self.sentencepiece_model}, {vocabulary}",
+                f"  KenLM (ARPA):  {self.arpa}, order {self.order}, n-grams "
+                + " / ".join(f"{count:,}" for count in self.ngrams),
+                f"  discounts:     {discounts}",
+                f"  details:       {self.info}",
+            ]
+        )
+
+
+def train_language_model(
+    lang: str,
+    text_files: Sequence[str],
+    out_dir: str,
+    *,
+    vocab_size: int = 65536,
+    order: int = 5,
+    max_sentences: int | None = None,
+) -> TrainResult:
+    """Train `<lang>.sp.model`/`.sp.vocab` and `<lang>.arpa` in `out_dir` from plain or .gz text.
+
+    Each line of the files (UTF-8, one document or sentence per line) is normalised; empty lines
+    are skipped, and reading stops after `max_sentences` used lines (ROOTS took the first million
+    Wikipedia article openings). Also writes `<lang>.lm.json`, the record of what was trained.
+    Every file is written under a temporary name and renamed, so a rerun replaces them whole.
+    """
+    started = time.monotonic()
+    code = canonical_language(lang)
+    if code is None:
+        raise RootsError(f"unknown language code {lang!r}: use an ISO 639 code such as 'fr' or 'zh'")
+    _check_options(text_files, vocab_size, order, max_sentences)
+    lines, counts = read_training_lines(text_files, max_sentences)
+    os.makedirs(out_dir, exist_ok=True)
+    stem = os.path.join(out_dir, code)
+
+    logger.info("sentencepiece: training a unigram model of %d pieces on %d lines", vocab_size, len(lines))
+    used_vocab_size = _train_sentencepiece(lines, stem + ".sp", vocab_size, text_files)
+    processor = load_sentencepiece(stem + ".sp.model")
+
+    logger.info("counting: order-%d n-grams of the SentencePiece pieces", order)
+    model = estimate(_encode(processor, lines), order)
+    for number, discount in enumerate(model.discounts, 1):
+        if discount.fallback:
+            logger.warning("order %d: Kneser-Ney discounts not computable, using lmplz's fallback", number)
+
+    logger.info("writing: %s.arpa", stem)
+    _replace(stem + ".arpa", lambda out: write_arpa(model, out))
+    result = TrainResult(
+        lang=code,
+        sentencepiece_model=stem + ".sp.model",
+        sentencepiece_vocab=stem + ".sp.vocab",
+        arpa=stem + ".arpa",
+        info=stem + ".lm.json",
+        files=tuple(text_files),
+        lines_read=sum(read for _, read, _ in counts),
+        lines_used=len(lines),
+        tokens=model.tokens,
+        vocab_size_requested=vocab_size,
+        vocab_size=used_vocab_size,
+        order=order,
+        ngrams=tuple(model.ngram_counts()),
+        discounts=tuple(model.discounts),
+        seconds=time.monotonic() - started,
+    )
+    _replace(result.info, lambda out: json.dump(_record(result, model, counts, max_sentences), out, indent=2))
+    logger.info("done in %.1f s", result.seconds)
+    return result
+
+
+def _check_options(text_files: Sequence[str], vocab_size: int, order: int, max_sentences: int | None) -> None:
+    """Raise RootsError for options that cannot work, before any file is read."""
+    if not text_files:
+        raise RootsError("no training text: give at least one .txt or .txt.gz file")
+    for path in text_files:
+        if not os.path.isfile(path):
+            raise RootsError(f"{path}: training text not found")
+    if vocab_size < 1:
+        raise RootsError(f"vocabulary size must be at least 1, got {vocab_size}")
+    if not 1 <= order <= MAX_ORDER:
+        raise RootsError(f"n-gram order must be between 1 and {MAX_ORDER} (KenLM's limit), got {order}")
+    if max_sentences is not None and max_sentences < 1:
+        raise RootsError(f"max_sentences must be at least 1, got {max_sentences}")
+
+
+def read_training_lines(
+    text_files: Sequence[str], max_sentences: int | None = None
+) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Return the normalised non-empty lines of the files, and (path, lines read, used) per file read.
+
+    RootsError names the file (and line) that cannot be read: not UTF-8, a broken gzip stream,
+    or no text at all. Files after the one where `max_sentences` is reached are not opened.
+    """
+    lines: list[str] = []
+    counts: list[tuple[str, int, int]] = []
+    for path in text_files:
+        if max_sentences is not None and len(lines) >= max_sentences:
+            logger.info("%s: not read, %d lines already", path, max_sentences)
+            continue
+        before = len(lines)
+        read = 0
+        for read, line in enumerate(_read(path), 1):
+            # ROOTS's training normalisation: accents and case kept, digits to 0, punctuation mapped.
+            text = normalize(line, lower_case=False)
+            if text:
+                lines.append(text)
+                if len(lines) == max_sentences:
+                    break
+            if read % _PROGRESS_EVERY == 0:
+                logger.info("%s: %d lines read", path, read)
+        if len(lines) == before:
+            raise RootsError(f"{path}: no text in it (empty, or only blank lines)")
+        counts.append((path, read, len(lines) - before))
+        logger.info("%s: %d lines read, %d used", path, read, len(lines) - before)
+    return lines, counts
+
+
+def _read(path: str) -> Iterator[str]:
+    """Yield the lines of a UTF-8 text file, gzip-compressed when its name ends in .gz.
+
+    Lines end at "\\n" only, as for lmplz; a stray "\\r" is deleted by the normalisation.
+    """
+    number = 0
+    try:
+        with _open(path) as handle:
+            for line in handle:
+                number += 1
+                yield line
+    except UnicodeDecodeError:
+        raise RootsError(f"{path}: line {number + 1}: not valid UTF-8") from None
+    except (OSError, EOFError, zlib.error) as error:
+        raise RootsError(f"{path}: cannot read it after line {number} ({error})") from None
+
+
+def _open(path: str) -> TextIO:
+    if path.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", newline="\n")
+    return open(path, encoding="utf-8", newline="\n")
+
+
+def _train_sentencepiece(lines: list[str], prefix: str, vocab_size: int, text_files: Sequence[str]) -> int:
+    """Write `<prefix>.model` and `<prefix>.vocab`; return the vocabulary size actually used.
+
+    If the text is too small for `vocab_size` pieces, SentencePiece says how many it can give and
+    the training is run again with that many.
+    """
+    try:
+        _train_sentencepiece_once(lines, prefix, vocab_size)
+        return vocab_size
+    except RuntimeError as error:
+        limit = _VOCABULARY_LIMIT.search(str(error))
+        if limit is None or int(limit.group(1)) >= vocab_size:
+            raise RootsError(f"SentencePiece training on {', '.join(text_files)} failed: {error}") from None
+        smaller = int(limit.group(1))
+    logger.warning(
+        "sentencepiece: the text is too small for %d pieces; training %d, the most it allows",
+        vocab_size,
+        smaller,
+    )
+    try:
+        _train_sentencepiece_once(lines, prefix, smaller)
+    except RuntimeError as error:
+        raise RootsError(f"SentencePiece training on {', '.join(text_files)} failed: {error}") from None
+    return smaller
+
+
+def _train_sentencepiece_once(lines: list[str], prefix: str, vocab_size: int) -> None:
+    """Train in a temporary folder beside the outputs, then rename the two files into place."""
+    folder, name = os.path.split(prefix)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".sentencepiece-") as scratch:
+        sentencepiece.SentencePieceTrainer.train(
+            sentence_iterator=iter(lines),
+            model_prefix=os.path.join(scratch, name),
+            model_type="unigram",
+            vocab_size=vocab_size,
+            hard_vocab_limit=True,
+            character_coverage=CHARACTER_COVERAGE,
+            max_sentence_length=MAX_SENTENCE_BYTES,
+            minloglevel=1,
+        )
+        for suffix in (".model", ".vocab"):
+            os.replace(os.path.join(scratch, name + suffix), prefix + suffix)
+
+
+def _encode(processor: sentencepiece.SentencePieceProcessor, lines: list[str]) -> Iterator[list[str]]:
+    """Yield the pieces of each line, encoded in batches (one C++ call per batch, not per line)."""
+    for start in range(0, len(lines), _ENCODE_BATCH):
+        yield from processor.encode(lines[start : start + _ENCODE_BATCH], out_type=str)
+        if (start + _ENCODE_BATCH) % _PROGRESS_EVERY == 0:
+            logger.info("counting: %d of %d lines encoded", start + _ENCODE_BATCH, len(lines))
+
+
+def _replace(path: str, write: Callable[[TextIO], None]) -> None:
+    """Write a UTF-8 text file through `write` under a temporary name, then rename it to `path`."""
+    folder, name = os.path.split(path)
+    temporary = os.path.join(folder, f".{name}.tmp")
+    with open(temporary, "w", encoding="utf-8", newline="\n") as out:
+        write(out)
+    os.replace(temporary, path)
+
+
+def _record(
+    result: TrainResult,
+    model: KneserNeyModel,
+    counts: list[tuple[str, int, int]],
+    max_sentences: int | None,
+) -> dict[str, object]:
+    """Return the content of `<lang>.lm.json`: inputs, settings, sizes and versions, no timings.
+
+    Without timings or dates, training twice on the same text writes the same file.
+    """
+    return {
+        "lang": result.lang,
+        "files": [{"path": path, "lines_read": read, "lines_used": used} for path, read, used in counts],
+        "max_sentences": max_sentences,
+        "lines_used": result.lines_used,
+        "tokens": result.tokens,
+        "normalization": "roots_pipeline.filters.normalization.normalize(lower_case=False)",
+        "sentencepiece": {
+            "file": os.path.basename(result.sentencepiece_model),
+            "model_type": "unigram",
+            "vocab_size_requested": result.vocab_size_requested,
+            "vocab_size": result.vocab_size,
+            "hard_vocab_limit": True,
+            "character_coverage": CHARACTER_COVERAGE,
+            "max_sentence_length": MAX_SENTENCE_BYTES,
+        },
+        "kenlm": {
+            "file": os.path.basename(result.arpa),
+            "format": "ARPA",
+            "estimator": "roots_pipeline.lm.arpa: interpolated modified Kneser-Ney as lmplz "
+            "--discount_fallback, no pruning",
+            "order": result.order,
+            "ngrams": list(result.ngrams),
+            "discounts": [
+                {"d1": d.d1, "d2": d.d2, "d3+": d.d3, "fallback": d.fallback} for d in model.discounts
+            ],
+        },
+        "versions": {
+            "roots_pipeline": __version__,
+            "sentencepiece": importlib.metadata.version("sentencepiece"),
+            "python": platform.python_version(),
+        },
+    }
