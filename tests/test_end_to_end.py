@@ -73,10 +73,14 @@ def test_ledger_balances_for_every_source(demo_run):
 def test_rejects_are_written_with_their_reasons(demo_run):
     out, result = demo_run
     rejected = sum(e["rejected"]["docs"] for e in result.stats["entries"])
+    duplicates = sum(e["duplicate"]["docs"] for e in result.stats["entries"])
     rows = [row for lang in (out / "rejects").iterdir()
             for row in datasets.load_from_disk(str(lang))]
-    assert len(rows) == rejected > 0
+    assert len(rows) == rejected + duplicates and rejected > 0 and duplicates > 0
     assert all(row["reasons"] for row in rows)
+    copies = [row for row in rows if row["reasons"][0].endswith(":duplicate")]
+    assert len(copies) == duplicates and all(json.loads(row["meta"])["duplicate_of"] < row["id"]
+                                             for row in copies)  # the smallest id is kept
 
 
 def test_quality_filter_removal_per_language_and_per_filter(demo_run):
