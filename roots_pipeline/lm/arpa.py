@@ -46,8 +46,9 @@ from typing import TextIO
 UNK, BOS, EOS = "<unk>", "<s>", "</s>"
 _UNK_ID, _BOS_ID, _EOS_ID = 0, 1, 2
 
-# KenLM's default build, the one the `kenlm` and `ufal.kenlm` wheels carry, loads at most 6-grams.
-MAX_ORDER = 6
+# The orders KenLM loads: its default build (the one the `kenlm` and `ufal.kenlm` wheels carry)
+# stops at 6-grams, and its query structures need at least bigrams.
+MIN_ORDER, MAX_ORDER = 2, 6
 
 # The discounts lmplz substitutes under --discount_fallback (its defaults: D1, D2, D3+).
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)
@@ -118,8 +119,8 @@ def count_ngrams(sentences: Iterable[Sequence[str]], order: int) -> NGramCounts:
     KenLM would misread: empty, containing whitespace, or one of `<s>`, `</s>`, `<unk>` (which
     lmplz also refuses by default).
     """
-    if not 1 <= order <= MAX_ORDER:
-        raise ValueError(f"order must be between 1 and {MAX_ORDER} (KenLM's limit), got {order}")
+    if not MIN_ORDER <= order <= MAX_ORDER:
+        raise ValueError(f"order must be between {MIN_ORDER} and {MAX_ORDER} (what KenLM loads), got {order}")
     ids = {UNK: _UNK_ID, BOS: _BOS_ID, EOS: _EOS_ID}
     words = [UNK, BOS, EOS]
     counts: list[dict[NGram, int]] = [{} for _ in range(order)]

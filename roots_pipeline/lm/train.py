@@ -19,14 +19,15 @@ not for a whole corpus.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import importlib.metadata
+import io
 import json
 import logging
 import os
 import platform
 import re
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -39,8 +40,7 @@ from roots_pipeline import __version__
 from roots_pipeline.errors import RootsError
 from roots_pipeline.filters.normalization import normalize
 from roots_pipeline.language_codes import canonical_language
-from roots_pipeline.lm.arpa import MAX_ORDER, Discount, KneserNeyModel, estimate, write_arpa
-from roots_pipeline.lm.perplexity import load_sentencepiece
+from roots_pipeline.lm.arpa import MAX_ORDER, MIN_ORDER, Discount, estimate, write_arpa
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +123,8 @@ def train_language_model(
     stem = os.path.join(out_dir, code)
 
     logger.info("sentencepiece: training a unigram model of %d pieces on %d lines", vocab_size, len(lines))
-    used_vocab_size = _train_sentencepiece(lines, stem + ".sp", vocab_size, text_files)
-    processor = load_sentencepiece(stem + ".sp.model")
+    serialized, used_vocab_size = _train_sentencepiece(lines, vocab_size, text_files)
+    processor = sentencepiece.SentencePieceProcessor(model_proto=serialized)
 
     logger.info("counting: order-%d n-grams of the SentencePiece pieces", order)
     model = estimate(_encode(processor, lines), order)
@@ -132,26 +132,30 @@ def train_language_model(
         if discount.fallback:
             logger.warning("order %d: Kneser-Ney discounts not computable, using lmplz's fallback", number)
 
-    logger.info("writing: %s.arpa", stem)
-    _replace(stem + ".arpa", lambda out: write_arpa(model, out))
-    result = TrainResult(
-        lang=code,
-        sentencepiece_model=stem + ".sp.model",
-        sentencepiece_vocab=stem + ".sp.vocab",
-        arpa=stem + ".arpa",
-        info=stem + ".lm.json",
-        files=tuple(text_files),
-        lines_read=sum(read for _, read, _ in counts),
-        lines_used=len(lines),
-        tokens=model.tokens,
-        vocab_size_requested=vocab_size,
-        vocab_size=used_vocab_size,
-        order=order,
-        ngrams=tuple(model.ngram_counts()),
-        discounts=tuple(model.discounts),
-        seconds=time.monotonic() - started,
-    )
-    _replace(result.info, lambda out: json.dump(_record(result, model, counts, max_sentences), out, indent=2))
+    logger.info("writing: %s.sp.model, .sp.vocab, .arpa, .lm.json", stem)
+    with _Replacement() as files:
+        files.write_bytes(stem + ".sp.model", serialized)
+        files.write_text(stem + ".sp.vocab", lambda out: out.write(_vocabulary_text(processor)))
+        files.write_text(stem + ".arpa", lambda out: write_arpa(model, out))
+        result = TrainResult(
+            lang=code,
+            sentencepiece_model=stem + ".sp.model",
+            sentencepiece_vocab=stem + ".sp.vocab",
+            arpa=stem + ".arpa",
+            info=stem + ".lm.json",
+            files=tuple(text_files),
+            lines_read=sum(read for _, read, _ in counts),
+            lines_used=len(lines),
+            tokens=model.tokens,
+            vocab_size_requested=vocab_size,
+            vocab_size=used_vocab_size,
+            order=order,
+            ngrams=tuple(model.ngram_counts()),
+            discounts=tuple(model.discounts),
+            seconds=time.monotonic() - started,
+        )
+        record = _record(result, counts, max_sentences)
+        files.write_text(result.info, lambda out: json.dump(record, out, indent=2))
     logger.info("done in %.1f s", result.seconds)
     return result
 
@@ -165,8 +169,10 @@ def _check_options(text_files: Sequence[str], vocab_size: int, order: int, max_s
             raise RootsError(f"{path}: training text not found")
     if vocab_size < 1:
         raise RootsError(f"vocabulary size must be at least 1, got {vocab_size}")
-    if not 1 <= order <= MAX_ORDER:
-        raise RootsError(f"n-gram order must be between 1 and {MAX_ORDER} (KenLM's limit), got {order}")
+    if not MIN_ORDER <= order <= MAX_ORDER:
+        raise RootsError(
+            f"n-gram order must be between {MIN_ORDER} and {MAX_ORDER} (what KenLM loads), got {order}"
+        )
     if max_sentences is not None and max_sentences < 1:
         raise RootsError(f"max_sentences must be at least 1, got {max_sentences}")
 
@@ -226,15 +232,14 @@ def _open(path: str) -> TextIO:
     return open(path, encoding="utf-8", newline="\n")
 
 
-def _train_sentencepiece(lines: list[str], prefix: str, vocab_size: int, text_files: Sequence[str]) -> int:
-    """Write `<prefix>.model` and `<prefix>.vocab`; return the vocabulary size actually used.
+def _train_sentencepiece(lines: list[str], vocab_size: int, text_files: Sequence[str]) -> tuple[bytes, int]:
+    """Return the serialised SentencePiece model and the vocabulary size it was trained with.
 
     If the text is too small for `vocab_size` pieces, SentencePiece says how many it can give and
     the training is run again with that many.
     """
     try:
-        _train_sentencepiece_once(lines, prefix, vocab_size)
-        return vocab_size
+        return _train_sentencepiece_once(lines, vocab_size), vocab_size
     except RuntimeError as error:
         limit = _VOCABULARY_LIMIT.search(str(error))
         if limit is None or int(limit.group(1)) >= vocab_size:
@@ -246,28 +251,33 @@ def _train_sentencepiece(lines: list[str], prefix: str, vocab_size: int, text_fi
         smaller,
     )
     try:
-        _train_sentencepiece_once(lines, prefix, smaller)
+        return _train_sentencepiece_once(lines, smaller), smaller
     except RuntimeError as error:
         raise RootsError(f"SentencePiece training on {', '.join(text_files)} failed: {error}") from None
-    return smaller
 
 
-def _train_sentencepiece_once(lines: list[str], prefix: str, vocab_size: int) -> None:
-    """Train in a temporary folder beside the outputs, then rename the two files into place."""
-    folder, name = os.path.split(prefix)
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".sentencepiece-") as scratch:
-        sentencepiece.SentencePieceTrainer.train(
-            sentence_iterator=iter(lines),
-            model_prefix=os.path.join(scratch, name),
-            model_type="unigram",
-            vocab_size=vocab_size,
-            hard_vocab_limit=True,
-            character_coverage=CHARACTER_COVERAGE,
-            max_sentence_length=MAX_SENTENCE_BYTES,
-            minloglevel=1,
-        )
-        for suffix in (".model", ".vocab"):
-            os.replace(os.path.join(scratch, name + suffix), prefix + suffix)
+def _train_sentencepiece_once(lines: list[str], vocab_size: int) -> bytes:
+    """Train in memory: a model written through `model_prefix` would embed that (temporary) path."""
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines),
+        model_writer=model,
+        model_type="unigram",
+        vocab_size=vocab_size,
+        hard_vocab_limit=True,
+        character_coverage=CHARACTER_COVERAGE,
+        max_sentence_length=MAX_SENTENCE_BYTES,
+        minloglevel=1,
+    )
+    return model.getvalue()
+
+
+def _vocabulary_text(processor: sentencepiece.SentencePieceProcessor) -> str:
+    """Return the `.vocab` file `spm_train` writes beside a model: piece, tab, score ("%g")."""
+    return "".join(
+        f"{processor.id_to_piece(piece)}\t{processor.get_score(piece):g}\n"
+        for piece in range(processor.get_piece_size())
+    )
 
 
 def _encode(processor: sentencepiece.SentencePieceProcessor, lines: list[str]) -> Iterator[list[str]]:
@@ -278,20 +288,46 @@ def _encode(processor: sentencepiece.SentencePieceProcessor, lines: list[str]) -
             logger.info("counting: %d of %d lines encoded", start + _ENCODE_BATCH, len(lines))
 
 
-def _replace(path: str, write: Callable[[TextIO], None]) -> None:
-    """Write a UTF-8 text file through `write` under a temporary name, then rename it to `path`."""
-    folder, name = os.path.split(path)
-    temporary = os.path.join(folder, f".{name}.tmp")
-    with open(temporary, "w", encoding="utf-8", newline="\n") as out:
-        write(out)
-    os.replace(temporary, path)
+class _Replacement:
+    """Files written under temporary names and renamed into place together when the block succeeds.
+
+    A model is a pair (pieces and n-grams must come from the same training): a rerun that fails
+    halfway leaves the previous pair whole, never a new SentencePiece model beside an old ARPA.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, str]] = []
+
+    def __enter__(self) -> _Replacement:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        for temporary, path in self._pending:
+            if kind is None:
+                os.replace(temporary, path)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(temporary)
+
+    def write_text(self, path: str, write: Callable[[TextIO], None]) -> None:
+        """Write a UTF-8 text file through `write`, to appear at `path` at the end of the block."""
+        with open(self._temporary(path), "w", encoding="utf-8", newline="\n") as out:
+            write(out)
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Write `data`, to appear at `path` at the end of the block."""
+        with open(self._temporary(path), "wb") as out:
+            out.write(data)
+
+    def _temporary(self, path: str) -> str:
+        folder, name = os.path.split(path)
+        temporary = os.path.join(folder, f".{name}.tmp")
+        self._pending.append((temporary, path))
+        return temporary
 
 
 def _record(
-    result: TrainResult,
-    model: KneserNeyModel,
-    counts: list[tuple[str, int, int]],
-    max_sentences: int | None,
+    result: TrainResult, counts: list[tuple[str, int, int]], max_sentences: int | None
 ) -> dict[str, object]:
     """Return the content of `<lang>.lm.json`: inputs, settings, sizes and versions, no timings.
 
@@ -321,7 +357,7 @@ def _record(
             "order": result.order,
             "ngrams": list(result.ngrams),
             "discounts": [
-                {"d1": d.d1, "d2": d.d2, "d3+": d.d3, "fallback": d.fallback} for d in model.discounts
+                {"d1": d.d1, "d2": d.d2, "d3+": d.d3, "fallback": d.fallback} for d in result.discounts
             ],
         },
         "versions": {
