@@ -29,6 +29,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py $(ARGS)
+	$(BIN)/python bench/filters.py
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache

@@ -7,11 +7,13 @@ fastText `predict` call through the Python wrapper per document, one KenLM `scor
 Both sides must produce identical scores (checked on every document before timing). The target
 from the issue: the pipeline's scoring at least 3 x the baseline's documents per second.
 
-    python bench/filters.py [--docs 3000] [--repeat 3] [--models DIR] [--json figures.json]
+    python bench/filters.py [--docs 3000] [--repeat 3] [--models DIR | --no-perplexity] [--json F]
 
-Documents: the demo OSCAR files (en es fr hi id pt zh), cycled to `--docs`. With `--models`
-(a folder of `<lang>.sp.model` + `<lang>.arpa`, e.g. from `roots train-lm`) perplexity is
-included on both sides; without it, the seven other scores are measured.
+Documents: the demo OSCAR files (en es fr hi id pt zh), cycled to `--docs`. Perplexity is part of
+the full scoring stage: by default each language's SentencePiece + KenLM models are trained first
+with `train_language_model` on the same demo text into a temporary folder (a few seconds; the
+models' quality does not matter for speed); `--models DIR` uses existing ones instead and
+`--no-perplexity` measures the seven other scores only.
 """
 
 from __future__ import annotations
@@ -25,16 +27,18 @@ import os
 import platform
 import re
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import zstandard
 
-from roots_pipeline.filters.normalization import normalize
+from roots_pipeline.filters.normalization import UNICODE_PUNCTUATION, UNIFORM_WHITESPACE_CHARACTERS
 from roots_pipeline.filters.quality import QualityScorer
 from roots_pipeline.language_config import LanguageConfig, character_set, load_language
 from roots_pipeline.language_id import lid_input, resolve_model
+from roots_pipeline.lm.train import train_language_model
 
 DEMO = Path(__file__).resolve().parent.parent / "tests" / "data" / "demo" / "oscar"
 TARGET = 3.0
@@ -52,6 +56,32 @@ def load_documents(count: int) -> list[tuple[str, str]]:
             record = json.loads(line)
             found.append((lang, record.get("text") or record.get("content")))
     return [found[i % len(found)] for i in range(count)]
+
+
+_NON_PRINTING_RE = re.compile(f"[{''.join(map(chr, [*range(0, 32), *range(127, 160)]))}]")
+_UNIFORM_SPACES = set(UNIFORM_WHITESPACE_CHARACTERS)
+_DIGITS_RE = re.compile(r"\d")
+
+
+def roots_normalize(text: str, *, remove_non_printing: bool = True, strip: bool = True,
+                    lower_case: bool = False, uniform_spaces: bool = True, digits_to_zero: bool = True,
+                    unicode_punctuation: bool = True) -> str:
+    """ROOTS's normalisation as DP:01b/normalization.py writes it: joins over characters."""
+    if remove_non_printing:
+        text = _NON_PRINTING_RE.sub("", text)
+    if strip:
+        text = text.strip()
+    if not text:
+        return text
+    if lower_case:
+        text = text.lower()
+    if uniform_spaces:
+        text = "".join([" " if char in _UNIFORM_SPACES else char for char in text])
+    if digits_to_zero:
+        text = _DIGITS_RE.sub("0", text)
+    if unicode_punctuation:
+        text = "".join(UNICODE_PUNCTUATION.get(char, char) for char in text)
+    return text
 
 
 class Baseline:
@@ -89,11 +119,12 @@ class Baseline:
         n_chars = f.character_repetition.length if f.character_repetition else 10
         scores["character_repetition"] = self.character_repetition(text, n_chars, version)
         scores["special_characters"] = (len([c for c in text if c in special]) / len(text)) if text else 0.0
+        pieces = sp if config.word_split == "sentencepiece" else None
         if config.word_split == "sentencepiece" and sp is None:
             pass
         else:
-            cased = self.words(text, strip, False, sp)
-            lower = self.words(text, strip, True, sp)
+            cased = self.words(text, strip, False, pieces)
+            lower = self.words(text, strip, True, pieces)
             scores["number_words"] = len(cased)
             n_words = f.word_repetition.length if f.word_repetition else 5
             scores["word_repetition"] = self.word_repetition(lower, n_words)
@@ -112,7 +143,7 @@ class Baseline:
             scores["lang_id"] = min(sum(float(p) for label, p in zip(labels, probabilities, strict=True)
                                         if label[len("__label__"):] in config.lid_labels), 1.0)
         if lm is not None:
-            pieces = " ".join(sp.encode_as_pieces(normalize(text, lower_case=False)))
+            pieces = " ".join(sp.encode_as_pieces(roots_normalize(text, lower_case=False)))
             log_score = lm.score(pieces)
             length = len(pieces.split()) + 1
             scores["perplexity"] = round(10.0 ** (-log_score / length), 1)
@@ -121,7 +152,7 @@ class Baseline:
     @staticmethod
     def modify(text: str, config: LanguageConfig, strip: str) -> str:
         m = config.modifications
-        text = normalize(text, remove_non_printing=False, strip=True, lower_case=False,
+        text = roots_normalize(text, remove_non_printing=False, strip=True, lower_case=False,
                          uniform_spaces=m.uniform_whitespace, digits_to_zero=False,
                          unicode_punctuation=m.replace_unicode_punctuation)
         if not (m.remove_words_with_incorrect_substrings or m.remove_long_words):
@@ -146,7 +177,7 @@ class Baseline:
     @staticmethod
     def words(text: str, strip: str, lower: bool, sp) -> list[str]:
         if sp is not None:
-            tokens = sp.encode_as_pieces(normalize(text, lower_case=True))
+            tokens = sp.encode_as_pieces(roots_normalize(text, lower_case=True))
         else:
             tokens = [t for t in re.split(" |\n|\t", text) if t]
         if lower:
@@ -178,6 +209,18 @@ class Baseline:
         return sum(v for v in freq.values() if v > 1) / len(grams)
 
 
+def train_models(docs: list[tuple[str, str]], folder: str) -> None:
+    """Train each language's models on its documents, one document per line."""
+    by_lang: dict[str, list[str]] = defaultdict(list)
+    for lang, text in docs:
+        by_lang[lang].append(" ".join(text.split()))
+    for lang, texts in sorted(by_lang.items()):
+        path = os.path.join(folder, f"{lang}.txt")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(dict.fromkeys(texts)) + "\n")
+        train_language_model(lang, [path], folder, order=5)
+
+
 def run_pipeline_side(scorer: QualityScorer, docs: list[tuple[str, str]], batch: int) -> list[dict]:
     """Score the way the quality_filter stage does: per batch, grouped by language."""
     results: list[dict] = [{}] * len(docs)
@@ -196,13 +239,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--models", help="folder of <lang>.sp.model + <lang>.arpa (perplexity)")
+    parser.add_argument("--models", help="folder of <lang>.sp.model + <lang>.arpa (default: trained first)")
+    parser.add_argument("--no-perplexity", action="store_true", help="leave perplexity out")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core: the issue's unit
 
     docs = load_documents(args.docs)
+    with tempfile.TemporaryDirectory(prefix="roots-bench-models-") as scratch:
+        if not args.models and not args.no_perplexity:
+            train_models(docs, scratch)
+            args.models = scratch
+        return measure(args, docs)
+
+
+def measure(args: argparse.Namespace, docs: list[tuple[str, str]]) -> int:
+    """Check both sides give the same scores, then time them alternately; print the figures."""
     scorer = QualityScorer(models=args.models)
     baseline = Baseline(resolve_model(None), args.models)
     configs = {lang: load_language(lang, fallback=True) for lang, _ in docs}
@@ -229,7 +282,7 @@ def main() -> int:
     rates = {name: len(docs) / seconds for name, seconds in timings.items()}
     ratio = rates["pipeline"] / rates["baseline"]
     chars = sum(len(text) for _, text in docs)
-    with_ppl = "with perplexity" if args.models else "without perplexity (no --models)"
+    with_ppl = "with perplexity" if args.models else "without perplexity"
     print(f"{len(docs):,} documents, {chars / len(docs):,.0f} characters on average, "
           f"{len(set(configs))} languages, one core, {with_ppl}, identical scores")
     print(f"  baseline (per document, ROOTS-style)  {rates['baseline']:9,.0f} docs/s")

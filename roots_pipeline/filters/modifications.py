@@ -8,6 +8,8 @@ which also collapses runs of spaces and drops empty lines and empty tab-separate
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Collection, Sequence
 
 from roots_pipeline.filters.normalization import normalize
@@ -16,6 +18,12 @@ from roots_pipeline.filters.words import strip_characters
 # ROOTS's `incorrect_word_substrings`, the same for every language. Matching is case-sensitive,
 # so "HTTP://EXAMPLE.ORG" survives, as it did in ROOTS.
 INCORRECT_WORD_SUBSTRINGS: tuple[str, ...] = ("http", "www", ".com", "href", "//")
+
+
+@functools.cache
+def _substring_search(substrings: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """Return a function finding any of `substrings` in a word (a regex alternation)."""
+    return re.compile("|".join(map(re.escape, substrings))).search
 
 
 def has_incorrect_substring(word: str, chars: Collection[str], substrings: Sequence[str]) -> bool:
@@ -85,9 +93,12 @@ def modify_document(
     )
     if not text or (incorrect_substrings is None and max_word_length is None):
         return text
+    # A word stripped of `chars` is a substring of the word, so a word without any of the
+    # substrings cannot hold one once stripped: one regex search spares most words the strip.
+    search = _substring_search(tuple(incorrect_substrings)) if incorrect_substrings else None
 
     def drop(word: str) -> bool:
-        if incorrect_substrings is not None and has_incorrect_substring(word, chars, incorrect_substrings):
+        if search is not None and search(word) and has_incorrect_substring(word, chars, incorrect_substrings):
             return True
         return max_word_length is not None and is_long_word(word, chars, max_word_length)
 

@@ -55,7 +55,10 @@ def clean_words(tokens: Iterable[str], chars: Collection[str], *, lower_case: bo
     """
     if lower_case:
         tokens = (token.lower() for token in tokens)
-    return [word for word in (strip_characters(token, chars) for token in tokens) if word]
+    # Most tokens have no special character at either end: test that inline, call only for the rest.
+    stripped = (token if token and token[0] not in chars and token[-1] not in chars
+                else strip_characters(token, chars) for token in tokens)
+    return [word for word in stripped if word]
 
 
 def words_from_text(
