@@ -7,6 +7,7 @@ rejects), and a rejected document carries one reason per failed filter, `quality
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from typing import ClassVar
 from roots_pipeline.document import Document
 from roots_pipeline.errors import OptionError, RootsError
 from roots_pipeline.filters.quality import QualityScorer
-from roots_pipeline.language_codes import UNDETERMINED
+from roots_pipeline.language_codes import UNDETERMINED, canonical_language
+from roots_pipeline.lm.perplexity import find_models
 from roots_pipeline.stages.base import DocumentStage
 
 VERSIONS = ("production", "fixed")
@@ -50,6 +52,17 @@ class QualityFilter(DocumentStage):
             self.scorer.check()
         except RootsError as exc:
             raise OptionError("lid_model", str(exc)) from exc
+        if self.models is not None and not os.path.isdir(self.models):
+            # KenLM and SentencePiece open local files only: copy models from a bucket first.
+            raise OptionError("models", f"{self.models} is not a local folder")
+        if self.models is not None:  # half a pair of models is an error now, not on a worker later
+            for name in sorted(os.listdir(self.models)):
+                lang = name.split(".")[0]
+                if name.endswith((".sp.model", ".arpa", ".arpa.bin")) and canonical_language(lang):
+                    try:
+                        find_models(self.models, lang)
+                    except RootsError as exc:
+                        raise OptionError("models", str(exc)) from exc
 
     @property
     def scorer(self) -> QualityScorer:
