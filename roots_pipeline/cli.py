@@ -43,6 +43,8 @@ _SCORE_EPILOG = """\
 Output: each input line with `scores` (number_words, character_repetition, word_repetition,
 special_characters, closed_class_words, flagged_words, lang_id, perplexity — a score is absent
 when it cannot be computed: no model, no word list) and `rejected_by` (every failed filter).
+A bad line (not UTF-8, not JSON, no string `text`) stops the command with its line number, after
+every line before it has been written; --skip-bad names it on stderr and goes on.
 
 examples:
   roots score --lang fr docs.jsonl > scored.jsonl
@@ -136,6 +138,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="fastText lid.176 model (default: the packaged one)")
     score.add_argument("--character-repetition", choices=("production", "fixed"), default="production",
                        help="which ROOTS formula (default: production, the one ROOTS ran)")
+    score.add_argument("--skip-bad", action="store_true",
+                       help="skip lines that are not UTF-8 JSON objects with a string `text` (each is "
+                            "named on stderr) instead of stopping at the first one")
     score.set_defaults(handler=_score)
     train = commands.add_parser(
         "train-lm", help="train a language's SentencePiece + KenLM models for the perplexity filter",
@@ -222,33 +227,46 @@ def _languages(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 def _score(args: argparse.Namespace, beam_args: list[str]) -> int:
     from roots_pipeline.filters.quality import QualityScorer
-    from roots_pipeline.language_config import load_language
+    from roots_pipeline.language_config import DEFAULT, load_language
     from roots_pipeline.score_lines import score_lines
 
     if beam_args:
         raise RootsError(f"{' '.join(beam_args)}: Beam options apply to `roots run`")
-    lang = load_language(args.lang, fallback=True).code
+    if args.lang == DEFAULT:
+        raise RootsError("--lang default: give the documents' language; one without a languages/ file "
+                         "gets default.yaml's cutoffs")
+    config = load_language(args.lang, fallback=True)
+    lang = config.code
+    if config.origin == DEFAULT:
+        print(f"roots score: {lang}: no languages/ file; default.yaml's cutoffs apply", file=sys.stderr)
     if args.models and not os.path.isdir(args.models):
         raise RootsError(f"--models {args.models}: not a folder")
     scorer = QualityScorer(args.character_repetition, args.lid_model, args.models)
     scorer.check()
     unscored = scorer.unscored(lang)
-    for absent, what in ((unscored.no_perplexity_model, "perplexity (no model: give --models)"),
+    no_model = (f"no {lang}.sp.model + {lang}.arpa[.bin] in {args.models}" if args.models
+                else "no model: give --models")
+    for absent, what in ((unscored.no_perplexity_model, f"perplexity ({no_model})"),
                          (unscored.no_sentencepiece_model, "word-based scores (no SentencePiece model)"),
                          (unscored.no_lid_label, "lang_id (lid.176 has no label for it)")):
         if absent:
             print(f"roots score: {lang}: no {what}", file=sys.stderr)
     name = args.file or "<stdin>"
     try:
-        handle = open(args.file, encoding="utf-8") if args.file else sys.stdin  # noqa: SIM115 (closed below)
+        handle = open(args.file, "rb") if args.file else sys.stdin.buffer  # noqa: SIM115 (closed below)
     except OSError as exc:
         raise RootsError(f"{name}: {exc.strerror}") from exc
+    skipped: list[RootsError] = []
+
+    def skip(error: RootsError) -> None:
+        skipped.append(error)
+        print(f"roots score: skipped {error}", file=sys.stderr)
+
     with handle:
-        try:
-            for line in score_lines(handle, lang, scorer, name):
-                sys.stdout.write(line + "\n")
-        except UnicodeDecodeError as exc:
-            raise RootsError(f"{name}: not UTF-8 text ({exc.reason})") from exc
+        for line in score_lines(handle, lang, scorer, name, on_bad=skip if args.skip_bad else None):
+            sys.stdout.write(line + "\n")
+    if skipped:
+        print(f"roots score: {len(skipped)} line(s) skipped", file=sys.stderr)
     return 0
 
 

@@ -470,9 +470,16 @@ def load_language(code: str, fallback: bool = False) -> LanguageConfig:
     resource = _package().joinpath(f"{canonical}.yaml")
     if resource.is_file():
         return _parse(resource.read_bytes(), str(resource), "")
+    base, _, script = canonical.partition("_")
+    if script and _package().joinpath(f"{base}.yaml").is_file():
+        config = load_language(base)
+        if config.script == script:  # `fr_Latn` is `fr` written in its own script: the same file
+            return config
     if not fallback:
-        raise RecipeError(str(resource), "(file)", f"no configuration for language {canonical!r} (`roots "
-                                                   "languages` lists them; default.yaml applies on request)")
+        raise RecipeError("languages", canonical,
+                          f"no configuration file for {language_name(canonical)} ({canonical}.yaml); "
+                          "`roots languages` lists the languages that have one, and --fallback shows "
+                          "default.yaml's cutoffs, which it gets in a run")
     default = load_language(DEFAULT)
     labels = () if "_" in canonical else lid_labels(canonical)  # lid.176 knows main scripts only
     # lid.176 cannot confirm a language it has no label for, so that filter would drop everything.

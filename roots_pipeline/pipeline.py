@@ -203,7 +203,8 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
         _clear_outputs(run_dir)
         # Marks the folder as a run folder at once, so a re-run after a failure may clear it.
         _write_text(f"{run_dir}/run.json", json.dumps({"status": "running", "fingerprint": digest}) + "\n")
-        with ProgressDisplay(progress_dir) if progress_dir else contextlib.nullcontext():
+        order = [stage.name for stage in recipe.stages]
+        with ProgressDisplay(progress_dir, order) if progress_dir else contextlib.nullcontext():
             pipeline.run().wait_until_finish()
     finally:
         if progress_dir:

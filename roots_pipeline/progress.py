@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from apache_beam.metrics import Metrics
@@ -68,24 +69,30 @@ def read_snapshots(folder: str) -> dict[str, Counter[str]]:
     return totals
 
 
-def format_progress(totals: dict[str, Counter[str]], elapsed: float) -> str:
-    """Render one status line: `[12s] read oscar 1,204 · clean_text kept 1,180 · …`."""
+def format_progress(totals: dict[str, Counter[str]], elapsed: float, order: Sequence[str] = ()) -> str:
+    """Render one status line: `[12s] read oscar 1,204 · clean_text kept 1,180 · …`.
+
+    Reads come first and writes last; stages in between follow `order` (the recipe's).
+    """
+    rank = {name: index for index, name in enumerate(order)}
     parts = []
-    for stage in sorted(totals, key=_stage_order):
+    for stage in sorted(totals, key=lambda name: _stage_order(name, rank)):
         counts = totals[stage]
         parts.append(f"{stage} " + " ".join(f"{event} {n:,}" for event, n in sorted(counts.items())))
     return f"[{elapsed:5.0f}s] " + (" · ".join(parts) if parts else "starting…")
 
 
-def _stage_order(stage: str) -> tuple[int, str]:
-    return (0 if stage.startswith("read") else 2 if stage.startswith("write") else 1, stage)
+def _stage_order(stage: str, rank: dict[str, int]) -> tuple[int, int, str]:
+    group = 0 if stage.startswith("read") else 2 if stage.startswith("write") else 1
+    return (group, rank.get(stage, len(rank)), stage)
 
 
 class ProgressDisplay:
     """A background thread printing the summed snapshots to stderr while the pipeline runs."""
 
-    def __init__(self, folder: str, interval: float | None = None) -> None:
+    def __init__(self, folder: str, order: Sequence[str] = (), interval: float | None = None) -> None:
         self._folder = folder
+        self._order = tuple(order)
         self._tty = sys.stderr.isatty()
         self._interval = interval or (1.0 if self._tty else 10.0)
         self._stop = threading.Event()
@@ -106,7 +113,7 @@ class ProgressDisplay:
             self._print(final=False)
 
     def _print(self, final: bool) -> None:
-        line = format_progress(read_snapshots(self._folder), time.monotonic() - self._start)
+        line = format_progress(read_snapshots(self._folder), time.monotonic() - self._start, self._order)
         if self._tty:
             # One terminal row, or the next refresh could not erase the wrapped part.
             width = shutil.get_terminal_size().columns

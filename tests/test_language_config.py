@@ -109,6 +109,10 @@ def test_generated_codes_and_labels():
     assert load_language("sr").script == "Cyrl" and load_language("sr_Latn").script == "Latn"
     ja = load_language("ja")  # no spaces between words: word-based filters off
     assert ja.filters.closed_class_words is None and ja.filters.number_words is None
+    assert load_language("fr_Latn") is load_language("fr")  # its own script: fr.yaml itself
+    assert load_language("fra_Latn").code == "fr"
+    with pytest.raises(RecipeError, match=r"no configuration file for French \(fr_Cyrl.yaml\)"):
+        load_language("fr_Cyrl")
     ha = load_language("ha")  # lid.176 has no Hausa
     assert ha.lid_labels == () and ha.filters.lang_id is None
 
@@ -128,7 +132,7 @@ def test_known_languages():
 def test_missing_language_and_fallback():
     with pytest.raises(RecipeError) as error:
         load_language("aa")
-    assert error.value.file.endswith("aa.yaml") and "no configuration" in error.value.problem
+    assert error.value.key == "aa" and "no configuration file for Afar (aa.yaml)" in error.value.problem
     afar = load_language("aar", fallback=True)
     assert afar.code == "aa" and afar.origin == "default" and afar.name == "Afar"
     assert afar.lid_labels == () and afar.filters.lang_id is None  # lid.176 has no Afar

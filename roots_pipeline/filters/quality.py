@@ -78,7 +78,8 @@ class QualityScorer:
                            perplexity.perplexities if perplexity else None)
 
     def _model_paths(self, lang: str) -> tuple[str, str] | None:
-        return None if self.models is None else _find_models(self.models, lang)
+        # Models are named by the configuration's code: `fr_Latn` documents use `fr.*` models.
+        return None if self.models is None else _find_models(self.models, self.config(lang).code)
 
 
 # Loaded once per process (a Beam worker, the CLI): models are large and read-only.

@@ -123,6 +123,26 @@ def load_kenlm(path: str) -> kenlm.Model:
         raise RootsError(f"{path}: not a KenLM model ({error})") from None
 
 
+# What a KenLM file starts with: an ARPA file's `\data\` section, or the binary format's magic.
+_ARPA_START = b"\\data\\"
+_BINARY_MAGIC = b"mmap lm http://kheafield.com/code"
+
+
+def check_models(sentencepiece_path: str, kenlm_path: str) -> None:
+    """Raise RootsError if either file of a pair is not what its name says.
+
+    Cheap enough for recipe validation: the SentencePiece model (a few MB) is loaded, the KenLM
+    file (up to gigabytes) only has its first bytes read, so a wrong or truncated-at-the-start
+    file fails before the run instead of on a worker mid-run.
+    """
+    load_sentencepiece(sentencepiece_path)
+    _require_file(kenlm_path, "KenLM model")
+    with open(kenlm_path, "rb") as handle:
+        start = handle.read(4096)
+    if not (start.lstrip().startswith(_ARPA_START) or start.startswith(_BINARY_MAGIC)):
+        raise RootsError(f"{kenlm_path}: not a KenLM model (neither an ARPA file nor KenLM's binary format)")
+
+
 def _require_file(path: str, what: str) -> None:
     if not os.path.isfile(path):
         raise RootsError(f"{path}: {what} not found")

@@ -40,6 +40,7 @@ from roots_pipeline import __version__
 from roots_pipeline.errors import RootsError
 from roots_pipeline.filters.normalization import normalize
 from roots_pipeline.language_codes import canonical_language
+from roots_pipeline.language_config import load_language
 from roots_pipeline.lm.arpa import MAX_ORDER, MIN_ORDER, Discount, estimate, write_arpa
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,11 @@ _PROGRESS_EVERY = 100_000
 _ENCODE_BATCH = 10_000
 # "Vocabulary size too high (65536). Please set it to a value <= 2819." (SentencePiece 0.2)
 _VOCABULARY_LIMIT = re.compile(r"Vocabulary size too high.*value <= (\d+)", re.DOTALL)
+# "Vocabulary size is smaller than required_chars. 50 vs 86." (SentencePiece 0.2)
+_REQUIRED_CHARACTERS = re.compile(r"smaller than required_chars\. \d+ vs (\d+)")
+_JSON_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".json.gz", ".jsonl.zst")
+# Fewer used lines than this give n-gram statistics too thin to rank documents; said, not refused.
+FEW_LINES = 1000
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,8 @@ class TrainResult:
                 f"Trained the {self.lang} perplexity models in {self.seconds:.1f} s",
                 f"  input:         {len(self.files)} file(s), {self.lines_read:,} lines read, "
                 f"{self.lines_used:,} used, {self.tokens:,} pieces",
-                f"  SentencePiece: {self.sentencepiece_model}, {vocabulary}",
+                f"  SentencePiece: {self.sentencepiece_model} (pieces listed in {self.sentencepiece_vocab}), "
+                f"{vocabulary}",
                 f"  KenLM (ARPA):  {self.arpa}, order {self.order}, n-grams "
                 + " / ".join(f"{count:,}" for count in self.ngrams),
                 f"  discounts:     {discounts}",
@@ -114,12 +121,16 @@ def train_language_model(
     Every file is written under a temporary name and renamed, so a rerun replaces them whole.
     """
     started = time.monotonic()
-    code = canonical_language(lang)
-    if code is None:
+    if canonical_language(lang) is None:
         raise RootsError(f"unknown language code {lang!r}: use an ISO 639 code such as 'fr' or 'zh'")
+    # Named as the quality filter looks models up: by the configuration's code (`fr_Latn` → `fr`).
+    code = load_language(lang, fallback=True).code
     _check_options(text_files, vocab_size, order, max_sentences)
+    _check_writable(out_dir)
     lines, counts = read_training_lines(text_files, max_sentences)
-    os.makedirs(out_dir, exist_ok=True)
+    if len(lines) < FEW_LINES:
+        logger.warning("only %d lines of text: perplexities from so small a model rank documents poorly "
+                       "(ROOTS trained on up to a million sentences)", len(lines))
     stem = os.path.join(out_dir, code)
 
     logger.info("sentencepiece: training a unigram model of %d pieces on %d lines", vocab_size, len(lines))
@@ -160,13 +171,28 @@ def train_language_model(
     return result
 
 
+def _check_writable(out_dir: str) -> None:
+    """Create `out_dir` and raise RootsError now, not after training, if files cannot go there."""
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise RootsError(f"{out_dir}: cannot create the output folder ({exc.strerror})") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise RootsError(f"{out_dir}: the output folder is not writable")
+
+
 def _check_options(text_files: Sequence[str], vocab_size: int, order: int, max_sentences: int | None) -> None:
     """Raise RootsError for options that cannot work, before any file is read."""
     if not text_files:
         raise RootsError("no training text: give at least one .txt or .txt.gz file")
     for path in text_files:
+        if os.path.isdir(path):
+            raise RootsError(f"{path}: a folder; give the text files in it")
         if not os.path.isfile(path):
             raise RootsError(f"{path}: training text not found")
+        if path.endswith(_JSON_SUFFIXES):  # JSON syntax would become pieces and n-grams of the model
+            raise RootsError(f"{path}: JSON lines, not plain text; extract the text first, one document "
+                             "per line (e.g. jq -r '.text | gsub(\"\\n\"; \" \")')")
     if vocab_size < 1:
         raise RootsError(f"vocabulary size must be at least 1, got {vocab_size}")
     if not MIN_ORDER <= order <= MAX_ORDER:
@@ -174,7 +200,7 @@ def _check_options(text_files: Sequence[str], vocab_size: int, order: int, max_s
             f"n-gram order must be between {MIN_ORDER} and {MAX_ORDER} (what KenLM loads), got {order}"
         )
     if max_sentences is not None and max_sentences < 1:
-        raise RootsError(f"max_sentences must be at least 1, got {max_sentences}")
+        raise RootsError(f"the number of lines to use must be at least 1, got {max_sentences}")
 
 
 def read_training_lines(
@@ -241,6 +267,11 @@ def _train_sentencepiece(lines: list[str], vocab_size: int, text_files: Sequence
     try:
         return _train_sentencepiece_once(lines, vocab_size), vocab_size
     except RuntimeError as error:
+        required = _REQUIRED_CHARACTERS.search(str(error))
+        if required is not None:
+            raise RootsError(f"a vocabulary of {vocab_size} pieces is too small for this text: it needs at "
+                             f"least {required.group(1)} (one per character, plus the special pieces)"
+                             ) from None
         limit = _VOCABULARY_LIMIT.search(str(error))
         if limit is None or int(limit.group(1)) >= vocab_size:
             raise RootsError(f"SentencePiece training on {', '.join(text_files)} failed: {error}") from None

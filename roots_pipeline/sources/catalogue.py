@@ -31,6 +31,7 @@ from roots_pipeline.sources.files import (
     open_decompressed,
     stream_error_reason,
 )
+from roots_pipeline.sources.json_line import decode_json_line
 
 SOURCE = "catalogue"
 # Splits are cut at about this many rows (Arrow, parquet) or bytes (jsonl): small enough to spread
@@ -129,7 +130,7 @@ class CatalogueSplit:
     def _parse_json_line(self, line: bytes, offset: int) -> Document | Malformed:
         """Turn one JSON line into a document (its byte offset is its position)."""
         try:
-            record = json.loads(line.decode("utf-8-sig" if offset == 0 else "utf-8"))
+            record = decode_json_line(line, first=offset == 0)
         except UnicodeDecodeError as exc:
             return self._malformed(offset, "invalid_utf8", f"byte {offset}: {exc.reason}", len(line))
         except json.JSONDecodeError as exc:

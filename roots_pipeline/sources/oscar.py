@@ -28,6 +28,7 @@ from roots_pipeline.sources.files import (
     open_decompressed,
     stream_error_reason,
 )
+from roots_pipeline.sources.json_line import decode_json_line
 
 SOURCE = "oscar"
 _FILE_LANG = re.compile(r"^([A-Za-z]{2,3}(?:_[A-Z][a-z]{3})?)(?:_meta)?_part_\d+")
@@ -74,7 +75,7 @@ def parse_record(line: bytes, file: InputFile, number: int, offset: int, dataset
         return Malformed(SOURCE, dataset, lang, file.name, offset, reason, detail, len(line))
 
     try:
-        record = json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"))
+        record = decode_json_line(line, first=number == 1)
     except UnicodeDecodeError as exc:
         return malformed("invalid_utf8", f"line {number}: {exc.reason} at byte {exc.start}")
     except json.JSONDecodeError as exc:

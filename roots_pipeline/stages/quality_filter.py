@@ -17,7 +17,7 @@ from roots_pipeline.document import Document
 from roots_pipeline.errors import OptionError, RootsError
 from roots_pipeline.filters.quality import QualityScorer
 from roots_pipeline.language_codes import UNDETERMINED, canonical_language
-from roots_pipeline.lm.perplexity import find_models
+from roots_pipeline.lm.perplexity import check_models, find_models
 from roots_pipeline.stages.base import DocumentStage
 
 VERSIONS = ("production", "fixed")
@@ -56,11 +56,14 @@ class QualityFilter(DocumentStage):
             # KenLM and SentencePiece open local files only: copy models from a bucket first.
             raise OptionError("models", f"{self.models} is not a local folder")
         if self.models is not None:  # half a pair of models is an error now, not on a worker later
-            for name in sorted(os.listdir(self.models)):
-                lang = name.split(".")[0]
-                if name.endswith((".sp.model", ".arpa", ".arpa.bin")) and canonical_language(lang):
+            langs = {name.split(".")[0] for name in os.listdir(self.models)
+                     if name.endswith((".sp.model", ".arpa", ".arpa.bin"))}
+            for lang in sorted(langs):
+                if canonical_language(lang):
                     try:
-                        find_models(self.models, lang)
+                        pair = find_models(self.models, lang)
+                        if pair is not None:
+                            check_models(*pair)
                     except RootsError as exc:
                         raise OptionError("models", str(exc)) from exc
 

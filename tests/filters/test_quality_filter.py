@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import shutil
 
 import pytest
+import sentencepiece
 
 from roots_pipeline.document import Document
 from roots_pipeline.filters.quality import QualityScorer
@@ -14,7 +16,9 @@ from roots_pipeline.filters.scorer import failed_filters
 from roots_pipeline.language_config import load_language
 from roots_pipeline.stages.apply import ApplyStages
 from roots_pipeline.stages.quality_filter import QualityFilter
-from tests.conftest import DEMO
+from tests.conftest import DATA, DEMO
+
+LM_DATA = DATA / "lm"
 
 EN = load_language("en")
 SCORER = QualityScorer()
@@ -142,5 +146,15 @@ def test_recipe_options_are_checked(tmp_path):
     (tmp_path / "m" / "fr.sp.model").write_bytes(b"x")
     with pytest.raises(RecipeError, match="models: .*fr.sp.model has no KenLM model beside it"):
         build_options(QualityFilter, {"models": str(tmp_path / "m")}, "r.yaml", "stages[0]")
+    (tmp_path / "m" / "fr.arpa").write_text("not an ARPA file\n")
+    with pytest.raises(RecipeError, match="models: .*fr.sp.model: not a SentencePiece model"):
+        build_options(QualityFilter, {"models": str(tmp_path / "m")}, "r.yaml", "stages[0]")
+    sentencepiece.SentencePieceTrainer.train(
+        input=str(LM_DATA / "corpus.en.txt"), model_prefix=str(tmp_path / "m" / "fr.sp"), vocab_size=200,
+        minloglevel=2)
+    with pytest.raises(RecipeError, match="models: .*fr.arpa: not a KenLM model"):
+        build_options(QualityFilter, {"models": str(tmp_path / "m")}, "r.yaml", "stages[0]")
+    shutil.copy(LM_DATA / "lmplz_o3.en.arpa", tmp_path / "m" / "fr.arpa")
+    build_options(QualityFilter, {"models": str(tmp_path / "m")}, "r.yaml", "stages[0]")
     with pytest.raises(RecipeError, match="sources: unknown 'web'"):
         build_options(QualityFilter, {"sources": ["web"]}, "r.yaml", "stages[0]")

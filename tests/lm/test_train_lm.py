@@ -13,6 +13,7 @@ import sentencepiece
 from roots_pipeline.errors import RootsError
 from roots_pipeline.lm.perplexity import PerplexityModel, find_models
 from roots_pipeline.lm.train import train_language_model
+from tests.conftest import BAD
 
 
 @pytest.fixture(scope="module")
@@ -120,19 +121,44 @@ def test_bad_inputs_are_clear_errors(
     corpus: tuple[str, str], bad: Path, blank_file: str, tmp_path: Path
 ) -> None:
     out = str(tmp_path / "out")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes((BAD / "invalid_utf8.jsonl").read_bytes())  # one Latin-1 é on line 2
+    whole = gzip.compress(Path(corpus[0]).read_bytes())
+    truncated = tmp_path / "truncated.txt.gz"
+    truncated.write_bytes(whole[: len(whole) * 6 // 10])
+    not_gzip = tmp_path / "not_gzip.txt.gz"
+    not_gzip.write_bytes(b"plain text under a .gz name\n")
     cases = [
         (("klingonish", [corpus[0]]), {}, "unknown language code 'klingonish'"),
         (("en", []), {}, "no training text"),
         (("en", [str(tmp_path / "missing.txt")]), {}, "missing.txt: training text not found"),
+        (("en", [str(tmp_path)]), {}, "a folder; give the text files in it"),
+        (("en", [str(bad / "invalid_json.jsonl")]), {}, "JSON lines, not plain text; extract the text"),
         (("en", [blank_file]), {}, "blank.txt: no text in it"),
-        (("en", [str(bad / "invalid_utf8.jsonl")]), {}, r"invalid_utf8.jsonl: line \d+: not valid UTF-8"),
-        (("en", [str(bad / "truncated.jsonl.gz")]), {}, "truncated.jsonl.gz: cannot read it after line"),
-        (("en", [str(bad / "not_gzip.jsonl.gz")]), {}, "not_gzip.jsonl.gz: cannot read it after line 0"),
+        (("en", [str(latin1)]), {}, r"latin1.txt: line \d+: not valid UTF-8"),
+        (("en", [str(truncated)]), {}, "truncated.txt.gz: cannot read it after line"),
+        (("en", [str(not_gzip)]), {}, "not_gzip.txt.gz: cannot read it after line 0"),
         (("en", [corpus[0]]), {"order": 1}, "order must be between 2 and 6"),
         (("en", [corpus[0]]), {"order": 7}, "order must be between 2 and 6"),
-        (("en", [corpus[0]]), {"max_sentences": 0}, "max_sentences must be at least 1"),
-        (("en", [corpus[0]]), {"vocab_size": 5}, "Vocabulary size is smaller than required_chars"),
+        (("en", [corpus[0]]), {"max_sentences": 0}, "number of lines to use must be at least 1"),
+        (("en", [corpus[0]]), {"vocab_size": 5}, r"vocabulary of 5 pieces is too small .* at least \d+"),
     ]
     for (lang, files), options, message in cases:
         with pytest.raises(RootsError, match=message):
             train_language_model(lang, files, out, **options)
+
+
+def test_output_folder_problems_are_found_before_training(corpus: tuple[str, str], tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(RootsError, match="cannot create the output folder"):
+        train_language_model("en", [corpus[0]], str(blocker / "models"))
+
+
+def test_script_suffix_of_the_language_s_own_script_names_models_after_it(
+    corpus: tuple[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = train_language_model("en_Latn", [corpus[0]], str(tmp_path), max_sentences=50, order=2)
+    assert result.lang == "en" and Path(result.arpa).name == "en.arpa"
+    assert find_models(str(tmp_path), "en") is not None
+    assert "only 50 lines of text" in caplog.text

@@ -85,6 +85,14 @@ def test_bad_jsonl_rows_are_malformed_and_the_rest_survives():
     assert sum(isinstance(i, Document) for i in items) >= 4
 
 
+def test_escaped_lone_surrogate_is_invalid_utf8():
+    _, items = read_all([BAD / "lone_surrogate.jsonl"], lang="es")
+    (bad,) = [i for i in items if isinstance(i, Malformed)]
+    assert bad.reason == "invalid_utf8" and "surrogate" in bad.detail
+    docs = [i for i in items if isinstance(i, Document)]
+    assert len(docs) == 2 and all(doc.nbytes for doc in docs)
+
+
 def test_not_a_dataset_file_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(RootsError, match="not a dataset file"):

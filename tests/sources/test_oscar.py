@@ -180,3 +180,12 @@ def test_deeply_nested_json_is_malformed(tmp_path):
     path.write_text("[" * 100_000 + "]" * 100_000 + "\n" + '{"text": "ok"}\n')
     bad, good = read(path)
     assert isinstance(bad, Malformed) and bad.reason == "invalid_json" and good.text == "ok"
+
+
+def test_escaped_lone_surrogate_is_invalid_utf8_and_a_surrogate_pair_is_text():
+    items = read(BAD / "lone_surrogate.jsonl", lang="es")
+    (bad,) = malformed_of(items)
+    assert bad.reason == "invalid_utf8" and "line 2" in bad.detail and "surrogate" in bad.detail
+    docs = docs_of(items)
+    assert len(docs) == 2 and docs[1].text.startswith("\U0001F600 1.2.")
+    assert all(doc.nbytes for doc in docs)  # every kept text encodes as UTF-8
