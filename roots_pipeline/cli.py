@@ -53,6 +53,21 @@ examples:
 """
 
 
+_DEDUP_EPILOG = """\
+OUTPUT is a run folder (data/ and rejects/ shards, stats.json) plus survivors.jsonl (every kept
+record, all its fields, with the stage's text) and duplicates.jsonl (one line per record removed
+or changed: duplicate_of and cluster, removed_spans, lines_removed, or the reason it was dropped).
+Of a group of copies the one with the smallest document id survives, the same on every runner.
+Beam options (e.g. --direct_running_mode=multi_processing) pass through as for `roots run`.
+
+examples:
+  roots dedup --method exact --lang fr docs.jsonl out/fr_exact
+  roots dedup --method minhash --lang zh --threshold 0.8 docs.jsonl.gz out/zh_near
+  roots dedup --method suffix-array --min-bytes 100 out/demo out/demo_substrings
+  roots dedup --method lines --lang en --text-field content pages.parquet out/en_lines
+"""
+
+
 _TRAIN_LM_EPILOG = """\
 Trains what ROOTS's perplexity filter needs, offline, from text you give (one document or sentence
 per line; .txt or .txt.gz): a SentencePiece unigram model (<lang>.sp.model) and a KenLM 5-gram
@@ -142,6 +157,37 @@ def _parser() -> argparse.ArgumentParser:
                        help="skip lines that are not UTF-8 JSON objects with a string `text` (each is "
                             "named on stderr) instead of stopping at the first one")
     score.set_defaults(handler=_score)
+    dedup = commands.add_parser(
+        "dedup", help="run one deduplication stage on JSON lines or a run's shards, without a recipe",
+        description="Deduplicate a corpus with one method and write the survivors and what was removed.",
+        epilog=_DEDUP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    dedup.add_argument("input", metavar="INPUT",
+                       help="JSON lines (.jsonl[.gz|.zst]), parquet/Arrow/save_to_disk data, or a run folder")
+    dedup.add_argument("output", metavar="OUTPUT", help="output folder (a run folder; created)")
+    dedup.add_argument("--method", required=True, choices=("exact", "lines", "minhash", "suffix-array"),
+                       help="exact: normalised-text copies; lines: template lines repeated across "
+                            "documents; minhash: near-duplicates; suffix-array: repeated substrings")
+    dedup.add_argument("--lang", metavar="CODE",
+                       help="the documents' language (required for files; for a run folder, only this one)")
+    dedup.add_argument("--text-field", default="text", metavar="NAME",
+                       help="field holding the text (default: text)")
+    dedup.add_argument("--force", action="store_true", help="run even if OUTPUT is complete and current")
+    dedup.add_argument("--quiet", action="store_true", help="no live progress line")
+    lines = dedup.add_argument_group("lines")
+    lines.add_argument("--min-line-chars", type=int, help="shortest template line, stripped (default 15)")
+    lines.add_argument("--min-occurrences", type=int, help="occurrences that make a template (default 10)")
+    minhash = dedup.add_argument_group("minhash")
+    minhash.add_argument("--ngram", type=int, help="shingle length in words or characters (default 5)")
+    minhash.add_argument("--shingle", choices=("auto", "words", "characters"),
+                         help="auto (default): characters for zh, ja, th; words otherwise")
+    minhash.add_argument("--num-perm", type=int, help="permutations (default 128)")
+    minhash.add_argument("--threshold", type=float,
+                         help="Jaccard similarity of near-duplicates (default 0.7)")
+    minhash.add_argument("--seed", type=int, help="permutation seed (default 1, as datasketch)")
+    suffix = dedup.add_argument_group("suffix-array")
+    suffix.add_argument("--min-bytes", type=int, help="shortest repeated substring removed (default 50)")
+    suffix.add_argument("--part-mb", type=float, help="text per suffix array; bounds memory (see README)")
+    dedup.set_defaults(handler=_dedup)
     train = commands.add_parser(
         "train-lm", help="train a language's SentencePiece + KenLM models for the perplexity filter",
         description="Train <lang>.sp.model and <lang>.arpa from text files, offline, as ROOTS trained its "
@@ -185,11 +231,10 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
         print(f"{result.run_dir} is complete and current (use --force to run again); its last run:")
     print(summary_table(result.stats, result.wall_seconds))
     print(f"outputs: {result.run_dir}/ (data/, rejects/, stats.json, malformed.jsonl)")
-    totals = {o: sum(r[o] for r in result.stats["balance"]) for o in ("in", "kept", "malformed")}
-    if totals["malformed"]:
-        print(f"{totals['malformed']:,} malformed input records: see {result.run_dir}/malformed.jsonl")
-    if totals["in"] and not totals["kept"]:
-        print("warning: no document was kept", file=sys.stderr)
+    malformed = sum(r["malformed"] for r in result.stats["balance"])
+    if malformed:
+        print(f"{malformed:,} malformed input records: see {result.run_dir}/malformed.jsonl")
+    _warn_if_nothing(result.stats, result.run_dir)
     return 0
 
 
@@ -268,6 +313,49 @@ def _score(args: argparse.Namespace, beam_args: list[str]) -> int:
     if skipped:
         print(f"roots score: {len(skipped)} line(s) skipped", file=sys.stderr)
     return 0
+
+
+_DEDUP_OPTIONS = {
+    "lines": ("min_line_chars", "min_occurrences"),
+    "minhash": ("ngram", "shingle", "num_perm", "threshold", "seed"),
+    "suffix-array": ("min_bytes", "part_mb"),
+    "exact": (),
+}
+
+
+def _dedup(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from roots_pipeline.dedup_command import dedup_recipe, export_json_lines
+    from roots_pipeline.pipeline import run_recipe
+    from roots_pipeline.report import summary_table
+
+    options = {}
+    for method, names in _DEDUP_OPTIONS.items():
+        for name in names:
+            value = getattr(args, name)
+            if value is None:
+                continue
+            if method != args.method:
+                raise RootsError(f"--{name.replace('_', '-')} applies to --method {method}")
+            options[name] = value
+    recipe = dedup_recipe(args.method, args.input, args.output, args.lang, args.text_field, options)
+    result = run_recipe(recipe, beam_args, force=args.force, show_progress=not args.quiet)
+    print(summary_table(result.stats, result.wall_seconds))
+    exported = export_json_lines(result.run_dir, args.text_field)
+    print(f"{exported.survivors:,} records in {result.run_dir}/survivors.jsonl; "
+          f"{exported.duplicates:,} removed or changed, listed in {result.run_dir}/duplicates.jsonl")
+    _warn_if_nothing(result.stats, result.run_dir)
+    return 0
+
+
+def _warn_if_nothing(stats: dict, run_dir: str) -> None:
+    """Say so when a run read nothing or kept nothing: an empty output is never silent."""
+    totals = {o: sum(r[o] for r in stats["balance"]) for o in ("in", "kept", "malformed")}
+    if not totals["in"]:
+        print(f"warning: no document was read ({totals['malformed']:,} malformed records); "
+              f"the ledger is in {run_dir}/stats.json", file=sys.stderr)
+    elif not totals["kept"]:
+        print(f"warning: no document was kept; {run_dir}/stats.json says which stage removed them",
+              file=sys.stderr)
 
 
 def _train_lm(args: argparse.Namespace, beam_args: list[str]) -> int:

@@ -27,6 +27,7 @@ from roots_pipeline import __version__
 from roots_pipeline.document import Document
 from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import RootsError
+from roots_pipeline.language_codes import UNDETERMINED
 from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
 from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.output.malformed import WriteMalformed
@@ -211,6 +212,10 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
             shutil.rmtree(progress_dir, ignore_errors=True)
 
     rows = [(tuple(key), tuple(count)) for key, count in json.loads(_read_text(f"{run_dir}/{_LEDGER_ROWS}"))]
+    counted = {(key[0], key[1]) for key, _ in rows}
+    for spec in recipe.sources:  # a source that yielded nothing is in the ledger too, with zeros
+        if (spec.kind, spec.dataset) not in counted:
+            rows.append(((spec.kind, spec.dataset, spec.lang or UNDETERMINED, "in", ""), (0, 0)))
     stats = {"run": recipe.name, "recipe": os.path.basename(recipe.file), "recipe_sha256": recipe.digest,
              **build_stats(rows)}
     _write_text(f"{run_dir}/stats.json", dumps(stats))

@@ -146,18 +146,27 @@ def load_recipe(path: str) -> Recipe:
 
 def adhoc_recipe(sources: list[str], lang: str | None, output: str, stages: list[tuple[str, dict]]) -> Recipe:
     """Build a recipe from `--source KIND=PATH[,PATH…]` arguments, checked like a file's."""
-    where = "command line"
-    specs = []
+    items = []
     for arg in sources:
         kind, sep, paths = arg.partition("=")
         if not sep or not paths.strip(","):
-            raise RecipeError(where, f"--source {arg}", "expected KIND=PATH[,PATH…]")
+            raise RecipeError("command line", f"--source {arg}", "expected KIND=PATH[,PATH…]")
         if kind == "catalogue" and not lang:
-            raise RecipeError(where, f"--source {arg}", "a catalogue source needs --lang CODE")
+            raise RecipeError("command line", f"--source {arg}", "a catalogue source needs --lang CODE")
         item: dict[str, Any] = {"kind": kind, "paths": [p for p in paths.split(",") if p]}
         if lang:
             item["lang"] = lang
-        specs.append(_source(item, where, f"--source {arg}", os.getcwd()))
+        items.append((f"--source {arg}", item))
+    return command_line_recipe(items, output, stages)
+
+
+def command_line_recipe(sources: list[tuple[str, dict[str, Any]]], output: str,
+                        stages: list[tuple[str, dict]]) -> Recipe:
+    """Build a recipe from source entries (each with the argument that named it, for errors) and
+    stages given on the command line, checked as a recipe file's are; paths are relative to the
+    working directory."""
+    where = "command line"
+    specs = [_source(item, where, named, os.getcwd()) for named, item in sources]
     _check_distinct(specs, where, "--source")
     built = tuple(_stage({name: options}, where, f"stage {name}", os.getcwd(), specs)
                   for name, options in stages)

@@ -7,7 +7,8 @@ original batches as a side input. Batches keep their documents and order, so out
 byte-identical across runs and runners; nothing is gathered per dataset, only counts per line.
 
 Notes, pre-summed per batch: `<stage>:lines_removed` (lines) and `<stage>:docs_changed`
-(documents that lost at least one line).
+(documents that lost at least one line); a changed document records its own count in
+`meta["lines_removed"]`.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class _RemoveListedLines(beam.DoFn):
                 text, removed = remove_lines_with_hashes(doc.text, hashes)
                 if removed:
                     doc.text = text
+                    doc.meta["lines_removed"] = doc.meta.get("lines_removed", 0) + removed
                     where = (doc.source, doc.dataset, doc.lang, "note")
                     tally.add((*where, f"{self._stage}:lines_removed"), removed)
                     tally.add((*where, f"{self._stage}:docs_changed"))

@@ -1,0 +1,174 @@
+"""`roots dedup`: one deduplication stage on any corpus, without writing a recipe.
+
+The input is JSON lines (or any catalogue format: parquet, Arrow, a `save_to_disk` folder) or the
+run folder of an earlier `roots run`, whose `data/<lang>/` shards are read language by language.
+The command builds a one-stage recipe and runs it like `roots run`, so the output folder is a run
+folder (shards, rejects, `stats.json` with the ledger) with two files added for people who want
+plain JSON lines:
+
+- `survivors.jsonl`: every kept record with all its input fields, `text` as the stage left it;
+- `duplicates.jsonl`: one line per record the stage removed or changed — `duplicate_of` and
+  `cluster` for a removed copy, `removed_spans` for text cut by the suffix-array stage,
+  `lines_removed` for template lines, `reason` for a record dropped for what was left of it.
+
+Records are named by their own `id` field when they have one, else by the document id the run
+gave them (which the shards and rejects also carry).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import pyarrow as pa
+
+from roots_pipeline.errors import RootsError
+from roots_pipeline.recipe import Recipe, command_line_recipe
+
+# `--method` → the stage it runs (each is also a recipe stage under that name)
+METHODS: dict[str, str] = {
+    "exact": "dedup_document",
+    "lines": "dedup_template_soft",
+    "minhash": "minhash_dedup",
+    "suffix-array": "suffix_array_dedup",
+}
+# Fields the catalogue reader adds to a record's metadata; not part of the user's record.
+_READER_FIELDS = ("file", "row", "byte")
+# What a stage records in `meta` about the text it changed.
+_CHANGES = ("removed_spans", "lines_removed")
+
+
+def is_run_folder(path: str) -> bool:
+    """Return whether `path` is the output folder of a run (it has `data/<lang>/` shards)."""
+    return os.path.isfile(os.path.join(path, "stats.json")) and os.path.isdir(os.path.join(path, "data"))
+
+
+def dedup_recipe(method: str, input_path: str, output: str, lang: str | None, text_field: str,
+                 options: dict[str, Any]) -> Recipe:
+    """Return the one-stage recipe `roots dedup` runs."""
+    if method not in METHODS:
+        raise RootsError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
+    if os.path.abspath(input_path) == os.path.abspath(output):
+        raise RootsError(f"{output}: the output folder must not be the input")
+    sources: list[tuple[str, dict[str, Any]]] = []
+    if is_run_folder(input_path):
+        data = os.path.join(input_path, "data")
+        for code in sorted(os.listdir(data)):
+            folder = os.path.join(data, code)
+            if os.path.isfile(os.path.join(folder, "state.json")) and (lang is None or lang == code):
+                sources.append((f"{folder}", {"kind": "catalogue", "paths": [folder], "lang": code,
+                                              "dataset": code}))
+        if not sources:
+            raise RootsError(f"{data}: no shards" + (f" for language {lang!r}" if lang else ""))
+    else:
+        if lang is None:
+            raise RootsError(f"{input_path}: give the documents' language with --lang CODE (MinHash "
+                             "shingles and suffix-array minimum lengths depend on it)")
+        sources.append((input_path, {"kind": "catalogue", "paths": [input_path], "lang": lang,
+                                     "text_column": text_field}))
+    return command_line_recipe(sources, output, [(METHODS[method], options)])
+
+
+@dataclass(frozen=True)
+class Export:
+    """How many records each JSON lines file got."""
+
+    survivors: int
+    duplicates: int
+
+
+def export_json_lines(run_dir: str, text_field: str) -> Export:
+    """Write `survivors.jsonl` and `duplicates.jsonl` from a finished run's shards and rejects.
+
+    Reads one record batch at a time; holds only the ids of the survivors that removed copies
+    point at, to name them by the records' own ids.
+    """
+    wanted: set[str] = set()
+    for row in _rows(os.path.join(run_dir, "rejects")):
+        survivor = row["meta"].get("duplicate_of")
+        if survivor:
+            wanted.add(survivor)
+    names: dict[str, Any] = {}
+    survivors = duplicates = 0
+    with _Replacement(os.path.join(run_dir, "survivors.jsonl")) as out:
+        for row in _rows(os.path.join(run_dir, "data")):
+            record = _record(row, text_field)
+            if row["id"] in wanted:
+                names[row["id"]] = _name(row)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            survivors += 1
+    with _Replacement(os.path.join(run_dir, "duplicates.jsonl")) as out:
+        for row in _rows(os.path.join(run_dir, "data")):
+            change = {key: row["meta"][key] for key in _CHANGES if key in row["meta"]}
+            if change:
+                out.write(json.dumps({"id": _name(row), **change}, ensure_ascii=False) + "\n")
+                duplicates += 1
+        for row in _rows(os.path.join(run_dir, "rejects")):
+            entry: dict[str, Any] = {"id": _name(row)}
+            survivor = row["meta"].get("duplicate_of")
+            if survivor:
+                entry["duplicate_of"] = names.get(survivor, survivor)
+                if "cluster" in row["meta"]:
+                    entry["cluster"] = row["meta"]["cluster"]
+            else:
+                entry["reason"] = ",".join(row["reasons"])
+            for key in _CHANGES:
+                if key in row["meta"]:
+                    entry[key] = row["meta"][key]
+            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            duplicates += 1
+    return Export(survivors, duplicates)
+
+
+def _rows(folder: str) -> Iterator[dict[str, Any]]:
+    """Yield the rows of every shard under `folder/<lang>/`, language by language, in order."""
+    if not os.path.isdir(folder):
+        return
+    for code in sorted(os.listdir(folder)):
+        state = os.path.join(folder, code, "state.json")
+        if not os.path.isfile(state):
+            continue
+        with open(state, encoding="utf-8") as handle:
+            names = [entry["filename"] for entry in json.load(handle)["_data_files"]]
+        for name in names:
+            with pa.memory_map(os.path.join(folder, code, name)) as source:
+                for batch in pa.ipc.open_stream(source):
+                    for row in batch.to_pylist():
+                        row["meta"] = json.loads(row["meta"])
+                        yield row
+
+
+def _record(row: dict[str, Any], text_field: str) -> dict[str, Any]:
+    """Return the user's record: the fields the reader kept in `meta`, with the (new) text."""
+    record = {key: value for key, value in row["meta"].items()
+              if key not in _READER_FIELDS and key not in _CHANGES}
+    record[text_field] = row["text"]
+    return record
+
+
+def _name(row: dict[str, Any]) -> Any:
+    """Return how the user knows a record: its own `id` field, else the run's document id."""
+    own = row["meta"].get("id")
+    return own if own is not None else row["id"]
+
+
+class _Replacement:
+    """A text file written in memory-bounded pieces to a temporary name, renamed when complete."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._temporary = f"{path}.tmp-{os.getpid()}"
+
+    def __enter__(self) -> TextIO:
+        self._handle = open(self._temporary, "w", encoding="utf-8")  # noqa: SIM115 (closed in __exit__)
+        return self._handle
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self._handle.close()
+        if kind is None:
+            os.replace(self._temporary, self._path)
+        else:
+            os.unlink(self._temporary)
