@@ -8,6 +8,7 @@ time, runner, versions), `_SUCCESS` (the fingerprint of the recipe and inputs it
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -226,6 +227,10 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
         "beam_args": beam_args,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "roots_pipeline": __version__,
         "apache_beam": beam.__version__, "python": platform.python_version(), "fingerprint": digest,
+        # What the run was made from, for cards and provenance without re-reading the recipe.
+        "recipe_file": recipe.file,
+        "sources": [dataclasses.asdict(spec) for spec in recipe.sources],
+        "stages": [{"name": stage.name, "options": dataclasses.asdict(stage)} for stage in recipe.stages],
     }, indent=2) + "\n")
     assert_balanced(stats)
     _write_text(marker, digest + "\n")

@@ -38,6 +38,11 @@ class CatalogueSource:
     text_column: str = "text"
     url_column: str | None = None
     kind: str = "catalogue"
+    # What the data card says about the dataset (ROOTS's cards had these); nothing else reads them.
+    description: str = ""
+    homepage: str | None = None
+    license: str | None = None
+    speaker_locations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,11 @@ class OscarSource:
     dataset: str = "oscar"
     lang: str | None = None
     kind: str = "oscar"
+    # What the data card says about the dataset (ROOTS's cards had these); nothing else reads them.
+    description: str = ""
+    homepage: str | None = None
+    license: str | None = None
+    speaker_locations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,11 @@ class PseudoCrawlSource:
     lang: str | None = None
     seeds: str | None = None
     kind: str = "pseudo_crawl"
+    # What the data card says about the dataset (ROOTS's cards had these); nothing else reads them.
+    description: str = ""
+    homepage: str | None = None
+    license: str | None = None
+    speaker_locations: tuple[str, ...] = ()
 
 
 SourceSpec = CatalogueSource | OscarSource | PseudoCrawlSource
