@@ -59,7 +59,9 @@ def build_pipeline(pipeline: beam.Pipeline, recipe: Recipe, splits: list[list[An
     run_dir = recipe.output.rstrip("/")
     # One read over every source's splits: a Flatten of several reads would copy each document
     # once more on the local runner, and each split already knows its source and dataset.
-    read = pipeline | "Read" >> ReadSource([split for group in splits for split in group], progress_dir)
+    sampled = [(split, spec.sample)
+               for spec, group in zip(recipe.sources, splits, strict=True) for split in group]
+    read = pipeline | "Read" >> ReadSource(sampled, progress_dir)
     ledger = [read[LEDGER]]
     kept, rejected, notes = _add_stages(read.docs, recipe.stages, progress_dir)
     ledger.extend(notes)

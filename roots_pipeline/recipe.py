@@ -38,6 +38,8 @@ class CatalogueSource:
     text_column: str = "text"
     url_column: str | None = None
     kind: str = "catalogue"
+    # The share of the source's documents to use, chosen by id (ROOTS used 13.45% of OSCAR-en).
+    sample: float = 1.0
     # What the data card says about the dataset (ROOTS's cards had these); nothing else reads them.
     description: str = ""
     homepage: str | None = None
@@ -53,6 +55,8 @@ class OscarSource:
     dataset: str = "oscar"
     lang: str | None = None
     kind: str = "oscar"
+    # The share of the source's documents to use, chosen by id (ROOTS used 13.45% of OSCAR-en).
+    sample: float = 1.0
     # What the data card says about the dataset (ROOTS's cards had these); nothing else reads them.
     description: str = ""
     homepage: str | None = None
@@ -69,6 +73,8 @@ class PseudoCrawlSource:
     lang: str | None = None
     seeds: str | None = None
     kind: str = "pseudo_crawl"
+    # The share of the source's documents to use, chosen by id (ROOTS used 13.45% of OSCAR-en).
+    sample: float = 1.0
     # What the data card says about the dataset (ROOTS's cards had these); nothing else reads them.
     description: str = ""
     homepage: str | None = None
@@ -236,6 +242,8 @@ def _source(item: Any, file: str, where: str, folder: str) -> SourceSpec:
         changes["seeds"] = resolve_path(spec.seeds, folder)
         if not _matches(changes["seeds"]):
             raise RecipeError(file, f"{where}.seeds", f"file not found: {changes['seeds']}")
+    if not 0 < spec.sample <= 1:
+        raise RecipeError(file, f"{where}.sample", f"must be a share in (0, 1], got {spec.sample!r}")
     dataset = changes.get("dataset", spec.dataset)
     if not dataset or not all(c.isalnum() or c in "_.-" for c in dataset) or dataset.startswith("."):
         raise RecipeError(file, f"{where}.dataset", f"{dataset!r}: use letters, digits, '_', '.', '-'")

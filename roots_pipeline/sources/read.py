@@ -23,6 +23,7 @@ from roots_pipeline.sources.warc import WarcSplit, read_seeds
 
 MALFORMED = "malformed"
 LEDGER = "ledger"
+SAMPLED_OUT = "sample:skipped"
 
 
 OSCAR_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json", ".json.gz", ".json.zst")
@@ -48,6 +49,13 @@ def plan_source(spec: SourceSpec, limits: Limits, what: str) -> list[Any]:
     raise AssertionError(f"unknown source spec {spec!r}")
 
 
+def is_sampled(doc_id: str, share: float) -> bool:
+    """Return whether a document is in a source's sample: its id, a uniform 64-bit hash, read as
+    a number in [0, 1), is below the share — the same documents on every run and runner, and a
+    larger share keeps every document a smaller one kept."""
+    return int(doc_id, 16) < share * 2**64
+
+
 class _ReadSplit(beam.DoFn):
     """Reads one split, batching its documents and summing its ledger counts."""
 
@@ -57,7 +65,8 @@ class _ReadSplit(beam.DoFn):
     def setup(self) -> None:
         self._progress: dict[str, ProgressCounter] = {}
 
-    def process(self, split: Any) -> Iterator[Any]:
+    def process(self, element: tuple[Any, float]) -> Iterator[Any]:
+        split, sample = element
         progress = self._progress.get(split.source)
         if progress is None:
             progress = ProgressCounter(self._progress_dir, f"read {split.source}")
@@ -66,6 +75,9 @@ class _ReadSplit(beam.DoFn):
         batches = BatchBuilder()
         for item in split.read():
             if isinstance(item, Document):
+                if sample < 1 and not is_sampled(item.id, sample):
+                    tally.add((item.source, item.dataset, item.lang, "note", SAMPLED_OUT), 1, item.nbytes)
+                    continue
                 tally.document(item, "in")
                 batch = batches.add(item)
                 if batch:
@@ -91,9 +103,13 @@ class _ReadSplit(beam.DoFn):
 
 
 class ReadSource(beam.PTransform):
-    """Read planned splits as batches of documents, with `malformed` and `ledger` side outputs."""
+    """Read planned splits as batches of documents, with `malformed` and `ledger` side outputs.
 
-    def __init__(self, splits: list[Any], progress_dir: str | None) -> None:
+    `splits` pairs each split with its source's `sample` share; documents outside the sample
+    are not read into the run (not `in`) and are counted as the note `sample:skipped`.
+    """
+
+    def __init__(self, splits: list[tuple[Any, float]], progress_dir: str | None) -> None:
         super().__init__()
         self._splits = splits
         self._progress_dir = progress_dir
