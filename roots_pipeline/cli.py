@@ -22,6 +22,10 @@ examples:
   roots run                                   the demo recipe on the bundled data
   roots run demo --out out/x                  a recipe by name, writing elsewhere
   roots run path/to/my.yaml                   a recipe file
+  roots run pipelines/oscar.yaml --input 'dumps/*.jsonl.zst' --out out/oscar
+                                              a recipe with its one source's paths replaced
+  roots run my.yaml --input wiki_fr=data/wiki_fr/ --input crawl=crawl/*.warc.gz
+                                              several sources, named by their dataset
   roots run --source oscar='dumps/fr_*.jsonl.gz' --out out/fr
   roots run --source catalogue=my_dataset/ --lang sw --out out/sw
 """
@@ -125,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", metavar="CODE",
                      help="language of the --source inputs (required for catalogue)")
     run.add_argument("--out", metavar="DIR", help="run folder (overrides the recipe's `output`)")
+    run.add_argument("--input", action="append", metavar="[DATASET=]PATH[,PATH…]",
+                     help="replace the paths of the recipe's source with this dataset name (just PATH "
+                          "when it has one source); PATH may be a glob; repeatable")
     run.add_argument("--force", action="store_true", help="run even if the outputs are complete and current")
     run.add_argument("--quiet", action="store_true", help="no live progress line")
     run.set_defaults(handler=_run)
@@ -209,12 +216,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     from roots_pipeline.pipeline import run_recipe
-    from roots_pipeline.recipe import adhoc_recipe, check_output, load_recipe
+    from roots_pipeline.recipe import adhoc_recipe, check_output, load_recipe, override_inputs
     from roots_pipeline.report import summary_table
 
     if args.source:
-        if args.recipe:
-            raise RootsError("give either a recipe or --source inputs, not both")
+        if args.recipe or args.input:
+            raise RootsError("give either a recipe (with --input to change its paths) or --source inputs, "
+                             "not both")
         if not args.out:
             raise RootsError("--source needs --out DIR (where the run's outputs go)")
         from roots_pipeline.stages import DEFAULT_STAGES
@@ -224,6 +232,8 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
         if args.lang:
             raise RootsError("--lang applies to --source inputs; a recipe sets `lang` per source")
         recipe = load_recipe(_recipe_path(args.recipe))
+        if args.input:
+            recipe = override_inputs(recipe, args.input)
         if args.out:
             recipe = recipe.with_output(check_output(args.out))
     result = run_recipe(recipe, beam_args, force=args.force, show_progress=not args.quiet)

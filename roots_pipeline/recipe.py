@@ -195,6 +195,41 @@ def command_line_recipe(sources: list[tuple[str, dict[str, Any]]], output: str,
     return Recipe(where, "adhoc", check_output(output), tuple(specs), built, digest=digest)
 
 
+def override_inputs(recipe: Recipe, overrides: list[str]) -> Recipe:
+    """Return the recipe with the paths of some sources replaced (`roots run --input`).
+
+    Each override is `DATASET=PATH[,PATH…]`, naming the source by its dataset name, or just
+    `PATH[,PATH…]` when the recipe has one source; paths are relative to the working directory and
+    checked as a recipe's are. A `hub` source becomes a `paths` source.
+    """
+    where = "command line"
+    specs = list(recipe.sources)
+    by_dataset = {spec.dataset: index for index, spec in enumerate(specs)}
+    for arg in overrides:
+        name, sep, paths = arg.partition("=")
+        if not sep:
+            if len(specs) != 1:
+                raise RecipeError(where, f"--input {arg}", "the recipe has several sources: write "
+                                  f"DATASET=PATH with one of {', '.join(map(str, by_dataset))}")
+            name, paths = str(specs[0].dataset), arg
+        if name not in by_dataset:
+            raise RecipeError(where, f"--input {arg}", f"no source has dataset {name!r} "
+                                                       f"(datasets: {', '.join(map(str, by_dataset))})")
+        resolved = tuple(resolve_path(p, os.getcwd()) for p in paths.split(",") if p)
+        if not resolved:
+            raise RecipeError(where, f"--input {arg}", "expected at least one path")
+        for pattern in resolved:
+            _check_filesystem(pattern, where, f"--input {arg}")
+            if not _matches(pattern):
+                raise RecipeError(where, f"--input {arg}", f"no file or folder matches {pattern}")
+        index = by_dataset[name]
+        changes: dict[str, Any] = {"paths": resolved}
+        if isinstance(specs[index], CatalogueSource):
+            changes.update(hub=None, hub_config=None)
+        specs[index] = dataclasses.replace(specs[index], **changes)
+    return dataclasses.replace(recipe, sources=tuple(specs))
+
+
 def check_output(output: str) -> str:
     """Resolve a run folder given on the command line (relative to the working directory)."""
     path = resolve_path(output, os.getcwd())

@@ -151,3 +151,24 @@ def test_default_catalogue_names(tmp_path):
     recipe = load_recipe(write(tmp_path, body.split("      - kind: catalogue\n        paths: [\"" + str(DEMO)
                                                     + "/catalogue/manpages_fr")[0]))
     assert recipe.sources[0].dataset == "manpages_es"
+
+
+def test_input_overrides_replace_a_source_s_paths(tmp_path, monkeypatch):
+    from roots_pipeline.recipe import override_inputs
+
+    recipe = load_recipe(str(REPO / "pipelines" / "demo.yaml"))
+    monkeypatch.chdir(DEMO)
+    changed = override_inputs(recipe, ["oscar=oscar/en_part_1.jsonl.gz,oscar/fr_meta_*.zst",
+                                       "manpages_fr=catalogue_files/manpages_es/"])
+    oscar = next(spec for spec in changed.sources if spec.dataset == "oscar")
+    assert oscar.paths == (str(DEMO / "oscar" / "en_part_1.jsonl.gz"), str(DEMO / "oscar" / "fr_meta_*.zst"))
+    fr = next(spec for spec in changed.sources if spec.dataset == "manpages_fr")
+    assert fr.paths == (str(DEMO / "catalogue_files" / "manpages_es"),) and fr.lang == "fr"
+    unchanged = [a for a, b in zip(recipe.sources, changed.sources, strict=True) if a == b]
+    assert len(unchanged) == len(recipe.sources) - 2
+    with pytest.raises(RecipeError, match="several sources: write DATASET=PATH"):
+        override_inputs(recipe, ["oscar/en_part_1.jsonl.gz"])
+    with pytest.raises(RecipeError, match="no source has dataset 'wiki'"):
+        override_inputs(recipe, ["wiki=oscar/"])
+    with pytest.raises(RecipeError, match="no file or folder matches"):
+        override_inputs(recipe, ["oscar=nothing/*.gz"])
