@@ -216,7 +216,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     from roots_pipeline.pipeline import run_recipe
-    from roots_pipeline.recipe import adhoc_recipe, check_output, load_recipe, override_inputs
+    from roots_pipeline.recipe import adhoc_recipe, check_output, load_recipe
     from roots_pipeline.report import summary_table
 
     if args.source:
@@ -231,9 +231,7 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     else:
         if args.lang:
             raise RootsError("--lang applies to --source inputs; a recipe sets `lang` per source")
-        recipe = load_recipe(_recipe_path(args.recipe))
-        if args.input:
-            recipe = override_inputs(recipe, args.input)
+        recipe = load_recipe(_recipe_path(args.recipe), args.input or ())
         if args.out:
             recipe = recipe.with_output(check_output(args.out))
     result = run_recipe(recipe, beam_args, force=args.force, show_progress=not args.quiet)

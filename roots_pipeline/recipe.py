@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,8 +121,9 @@ class Recipe:
 _TOP_LEVEL = {"name", "description", "output", "sources", "stages", "shards", "limits"}
 
 
-def load_recipe(path: str) -> Recipe:
-    """Read and validate a recipe file."""
+def load_recipe(path: str, inputs: Sequence[str] = ()) -> Recipe:
+    """Read and validate a recipe file; `inputs` replace some sources' paths (`roots run --input`,
+    see `_override_inputs`), and only the paths finally used must exist."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -150,6 +152,11 @@ def load_recipe(path: str) -> Recipe:
         raise RecipeError(path, "sources", "needs at least one source")
     sources = tuple(_source(item, path, f"sources[{i}]", folder) for i, item in enumerate(sources_raw))
     _check_distinct(sources, path, "sources")
+    replaced = _override_inputs(sources, inputs)
+    for i, (spec, new) in enumerate(zip(sources, replaced, strict=True)):
+        if spec is new:
+            _check_paths(spec.paths, path, f"sources[{i}].paths")
+    sources = replaced
     stage_items = check_type(data.get("stages", []), list, path, "stages")
     stages = tuple(_stage(item, path, f"stages[{i}]", folder, sources) for i, item in enumerate(stage_items))
     return Recipe(
@@ -188,6 +195,8 @@ def command_line_recipe(sources: list[tuple[str, dict[str, Any]]], output: str,
     working directory."""
     where = "command line"
     specs = [_source(item, where, named, os.getcwd()) for named, item in sources]
+    for (named, _), spec in zip(sources, specs, strict=True):
+        _check_paths(spec.paths, where, f"{named}.paths")
     _check_distinct(specs, where, "--source")
     built = tuple(_stage({name: options}, where, f"stage {name}", os.getcwd(), specs)
                   for name, options in stages)
@@ -195,15 +204,15 @@ def command_line_recipe(sources: list[tuple[str, dict[str, Any]]], output: str,
     return Recipe(where, "adhoc", check_output(output), tuple(specs), built, digest=digest)
 
 
-def override_inputs(recipe: Recipe, overrides: list[str]) -> Recipe:
-    """Return the recipe with the paths of some sources replaced (`roots run --input`).
+def _override_inputs(specs: tuple[SourceSpec, ...], overrides: Sequence[str]) -> tuple[SourceSpec, ...]:
+    """Return the sources with the paths of some replaced, as `roots run --input` asks.
 
     Each override is `DATASET=PATH[,PATH…]`, naming the source by its dataset name, or just
     `PATH[,PATH…]` when the recipe has one source; paths are relative to the working directory and
-    checked as a recipe's are. A `hub` source becomes a `paths` source.
+    must exist. A `hub` source becomes a `paths` source.
     """
     where = "command line"
-    specs = list(recipe.sources)
+    replaced = list(specs)
     by_dataset = {spec.dataset: index for index, spec in enumerate(specs)}
     for arg in overrides:
         name, sep, paths = arg.partition("=")
@@ -218,16 +227,13 @@ def override_inputs(recipe: Recipe, overrides: list[str]) -> Recipe:
         resolved = tuple(resolve_path(p, os.getcwd()) for p in paths.split(",") if p)
         if not resolved:
             raise RecipeError(where, f"--input {arg}", "expected at least one path")
-        for pattern in resolved:
-            _check_filesystem(pattern, where, f"--input {arg}")
-            if not _matches(pattern):
-                raise RecipeError(where, f"--input {arg}", f"no file or folder matches {pattern}")
+        _check_paths(resolved, where, f"--input {arg}")
         index = by_dataset[name]
         changes: dict[str, Any] = {"paths": resolved}
         if isinstance(specs[index], CatalogueSource):
             changes.update(hub=None, hub_config=None)
-        specs[index] = dataclasses.replace(specs[index], **changes)
-    return dataclasses.replace(recipe, sources=tuple(specs))
+        replaced[index] = dataclasses.replace(specs[index], **changes)
+    return tuple(replaced)
 
 
 def check_output(output: str) -> str:
@@ -261,10 +267,6 @@ def _source(item: Any, file: str, where: str, folder: str) -> SourceSpec:
             raise RecipeError(file, f"{where}.lang", f"unknown language code {spec.lang!r}")
         changes["lang"] = code
     paths = tuple(resolve_path(p, folder) for p in spec.paths)
-    for j, pattern in enumerate(paths):
-        _check_filesystem(pattern, file, f"{where}.paths[{j}]")
-        if not _matches(pattern):
-            raise RecipeError(file, f"{where}.paths[{j}]", f"no file or folder matches {pattern}")
     changes["paths"] = paths
     if isinstance(spec, CatalogueSource):
         if bool(paths) == bool(spec.hub):
@@ -283,6 +285,14 @@ def _source(item: Any, file: str, where: str, folder: str) -> SourceSpec:
     if not dataset or not all(c.isalnum() or c in "_.-" for c in dataset) or dataset.startswith("."):
         raise RecipeError(file, f"{where}.dataset", f"{dataset!r}: use letters, digits, '_', '.', '-'")
     return dataclasses.replace(spec, **changes)
+
+
+def _check_paths(paths: tuple[str, ...], file: str, where: str) -> None:
+    """Refuse a path no file or folder matches (or whose filesystem Beam cannot reach)."""
+    for j, pattern in enumerate(paths):
+        _check_filesystem(pattern, file, f"{where}[{j}]")
+        if not _matches(pattern):
+            raise RecipeError(file, f"{where}[{j}]", f"no file or folder matches {pattern}")
 
 
 def _stage(item: Any, file: str, where: str, folder: str, sources: Any) -> Stage:

@@ -154,12 +154,11 @@ def test_default_catalogue_names(tmp_path):
 
 
 def test_input_overrides_replace_a_source_s_paths(tmp_path, monkeypatch):
-    from roots_pipeline.recipe import override_inputs
-
-    recipe = load_recipe(str(REPO / "pipelines" / "demo.yaml"))
+    demo = str(REPO / "pipelines" / "demo.yaml")
+    recipe = load_recipe(demo)
     monkeypatch.chdir(DEMO)
-    changed = override_inputs(recipe, ["oscar=oscar/en_part_1.jsonl.gz,oscar/fr_meta_*.zst",
-                                       "manpages_fr=catalogue_files/manpages_es/"])
+    changed = load_recipe(demo, ["oscar=oscar/en_part_1.jsonl.gz,oscar/fr_meta_*.zst",
+                                 "manpages_fr=catalogue_files/manpages_es/"])
     oscar = next(spec for spec in changed.sources if spec.dataset == "oscar")
     assert oscar.paths == (str(DEMO / "oscar" / "en_part_1.jsonl.gz"), str(DEMO / "oscar" / "fr_meta_*.zst"))
     fr = next(spec for spec in changed.sources if spec.dataset == "manpages_fr")
@@ -167,8 +166,24 @@ def test_input_overrides_replace_a_source_s_paths(tmp_path, monkeypatch):
     unchanged = [a for a, b in zip(recipe.sources, changed.sources, strict=True) if a == b]
     assert len(unchanged) == len(recipe.sources) - 2
     with pytest.raises(RecipeError, match="several sources: write DATASET=PATH"):
-        override_inputs(recipe, ["oscar/en_part_1.jsonl.gz"])
+        load_recipe(demo, ["oscar/en_part_1.jsonl.gz"])
     with pytest.raises(RecipeError, match="no source has dataset 'wiki'"):
-        override_inputs(recipe, ["wiki=oscar/"])
+        load_recipe(demo, ["wiki=oscar/"])
     with pytest.raises(RecipeError, match="no file or folder matches"):
-        override_inputs(recipe, ["oscar=nothing/*.gz"])
+        load_recipe(demo, ["oscar=nothing/*.gz"])
+
+
+def test_a_placeholder_path_is_fine_when_input_replaces_it(tmp_path, monkeypatch):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(textwrap.dedent("""\
+        name: r
+        output: out
+        sources:
+          - kind: oscar
+            paths: [/path/to/your/oscar/*.jsonl.zst]
+        """))
+    with pytest.raises(RecipeError, match=r"sources\[0\].paths\[0\]: no file or folder matches"):
+        load_recipe(str(recipe))
+    monkeypatch.chdir(DEMO)
+    (spec,) = load_recipe(str(recipe), ["oscar/*.jsonl.gz"]).sources
+    assert spec.paths == (str(DEMO / "oscar" / "*.jsonl.gz"),)
