@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from roots_pipeline.errors import RootsError
 from roots_pipeline.language_config import code_of_lid_label
+from roots_pipeline.staging import file_exists, local_file
 
 # (package, path inside it) of wheels on PyPI that ship lid.176.ftz (CC BY-SA 3.0, 938,013 bytes).
 PACKAGED_MODELS = (
@@ -45,11 +46,12 @@ def packaged_model() -> str | None:
 
 
 def resolve_model(path: str | None) -> str:
-    """Return the model file to use: `path` if given (it must exist), else the packaged one."""
+    """Return the local model file to use: `path` if given (it must exist; a URL is copied to local
+    disk, see `staging`), else the packaged one."""
     if path is not None:
-        if not os.path.isfile(path):
+        if not file_exists(path):
             raise RootsError(f"language-id model not found: {path}")
-        return path
+        return local_file(path)
     found = packaged_model()
     if found is None:
         raise RootsError(f"no fastText language-id model installed: {INSTALL_HINT}")

@@ -16,6 +16,7 @@ from roots_pipeline.filters.scores import CharacterRepetitionVersion
 from roots_pipeline.language_config import LanguageConfig, load_language
 from roots_pipeline.language_id import load_identifier, probability_of, resolve_model, top_language
 from roots_pipeline.lm.perplexity import PerplexityModel, find_models
+from roots_pipeline.staging import local_file
 
 Result = tuple[str, dict[str, float], list[str]]  # modified text, scores, failed filters
 
@@ -35,6 +36,7 @@ class QualityScorer:
 
     `lid_model`: a lid.176 file (None: the packaged one). `models`: a folder holding
     `<lang>.sp.model` and `<lang>.arpa.bin` or `<lang>.arpa` (None: no perplexity anywhere).
+    Both may be URLs (`gs://…`): files are copied to local disk where they are loaded.
     """
 
     character_repetition_version: CharacterRepetitionVersion = "production"
@@ -85,7 +87,7 @@ class QualityScorer:
 # Loaded once per process (a Beam worker, the CLI): models are large and read-only.
 @functools.cache
 def _perplexity_model(sp_model: str, lm_model: str) -> PerplexityModel:
-    return PerplexityModel(sp_model, lm_model)
+    return PerplexityModel(local_file(sp_model), local_file(lm_model))
 
 
 @functools.cache

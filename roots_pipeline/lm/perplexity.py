@@ -28,6 +28,7 @@ import sentencepiece
 from roots_pipeline.errors import RootsError
 from roots_pipeline.filters.normalization import normalize
 from roots_pipeline.language_codes import canonical_language
+from roots_pipeline.staging import file_names, join
 
 SENTENCEPIECE_SUFFIX = ".sp.model"
 # Searched in this order: KenLM's binary format loads faster than the ARPA text it was built from.
@@ -153,21 +154,23 @@ def find_models(folder: str, lang: str) -> tuple[str, str] | None:
 
     Looks for `<lang>.sp.model` and `<lang>.arpa.bin`, else `<lang>.arpa`, where `<lang>` is the
     canonical code (`fra` finds `fr.*`). Half a pair is a RootsError: a user who put one file
-    there meant to use it.
+    there meant to use it. `folder` may be a URL (`gs://…`); `staging.local_file` then gives the
+    files a local path where they are loaded.
     """
     code = canonical_language(lang)
     if code is None:
         raise RootsError(f"unknown language code {lang!r}: cannot look for its perplexity models")
-    sentencepiece_path = os.path.join(folder, code + SENTENCEPIECE_SUFFIX)
-    candidates = [os.path.join(folder, code + suffix) for suffix in LANGUAGE_MODEL_SUFFIXES]
-    kenlm_path = next((path for path in candidates if os.path.isfile(path)), None)
-    has_sentencepiece = os.path.isfile(sentencepiece_path)
-    if has_sentencepiece and kenlm_path is not None:
-        return sentencepiece_path, kenlm_path
+    names = set(file_names(folder))
+    sentencepiece_path = join(folder, code + SENTENCEPIECE_SUFFIX)
+    candidates = [code + suffix for suffix in LANGUAGE_MODEL_SUFFIXES]
+    kenlm_name = next((name for name in candidates if name in names), None)
+    has_sentencepiece = code + SENTENCEPIECE_SUFFIX in names
+    if has_sentencepiece and kenlm_name is not None:
+        return sentencepiece_path, join(folder, kenlm_name)
     if has_sentencepiece:
-        raise RootsError(
-            f"{sentencepiece_path} has no KenLM model beside it: expected {' or '.join(candidates)}"
-        )
-    if kenlm_path is not None:
-        raise RootsError(f"{kenlm_path} has no SentencePiece model beside it: expected {sentencepiece_path}")
+        expected = " or ".join(join(folder, name) for name in candidates)
+        raise RootsError(f"{sentencepiece_path} has no KenLM model beside it: expected {expected}")
+    if kenlm_name is not None:
+        raise RootsError(f"{join(folder, kenlm_name)} has no SentencePiece model beside it: "
+                         f"expected {sentencepiece_path}")
     return None

@@ -19,6 +19,7 @@ from roots_pipeline.filters.quality import QualityScorer
 from roots_pipeline.language_codes import UNDETERMINED, canonical_language
 from roots_pipeline.lm.perplexity import check_models, find_models
 from roots_pipeline.stages.base import DocumentStage
+from roots_pipeline.staging import file_names, is_remote
 
 VERSIONS = ("production", "fixed")
 
@@ -52,20 +53,30 @@ class QualityFilter(DocumentStage):
             self.scorer.check()
         except RootsError as exc:
             raise OptionError("lid_model", str(exc)) from exc
-        if self.models is not None and not os.path.isdir(self.models):
-            # KenLM and SentencePiece open local files only: copy models from a bucket first.
-            raise OptionError("models", f"{self.models} is not a local folder")
-        if self.models is not None:  # half a pair of models is an error now, not on a worker later
-            langs = {name.split(".")[0] for name in os.listdir(self.models)
-                     if name.endswith((".sp.model", ".arpa", ".arpa.bin"))}
-            for lang in sorted(langs):
-                if canonical_language(lang):
-                    try:
-                        pair = find_models(self.models, lang)
-                        if pair is not None:
-                            check_models(*pair)
-                    except RootsError as exc:
-                        raise OptionError("models", str(exc)) from exc
+        if self.models is not None:
+            self._check_models(self.models)
+
+    @staticmethod
+    def _check_models(folder: str) -> None:
+        """Refuse, before the run, a folder with no models, half a pair, or a file that is not a
+        model (local files only: remote ones are checked where a worker copies them)."""
+        if not is_remote(folder) and not os.path.isdir(folder):
+            raise OptionError("models", f"{folder} is not a folder")
+        try:
+            names = file_names(folder)
+        except RootsError as exc:
+            raise OptionError("models", str(exc)) from exc
+        langs = {name.split(".")[0] for name in names if name.endswith((".sp.model", ".arpa", ".arpa.bin"))}
+        if not langs:
+            raise OptionError("models", f"{folder} holds no <lang>.sp.model / <lang>.arpa[.bin] models")
+        for lang in sorted(langs):
+            if canonical_language(lang):
+                try:
+                    pair = find_models(folder, lang)
+                    if pair is not None and not is_remote(folder):
+                        check_models(*pair)
+                except RootsError as exc:
+                    raise OptionError("models", str(exc)) from exc
 
     @property
     def scorer(self) -> QualityScorer:

@@ -140,7 +140,7 @@ def test_recipe_options_are_checked(tmp_path):
         build_options(QualityFilter, {"character_repetition_version": "v2"}, "r.yaml", "stages[0]")
     with pytest.raises(RecipeError, match="lid_model: language-id model not found"):
         build_options(QualityFilter, {"lid_model": str(tmp_path / "nope.bin")}, "r.yaml", "stages[0]")
-    with pytest.raises(RecipeError, match="models: .*nothing is not a local folder"):
+    with pytest.raises(RecipeError, match="models: .*nothing is not a folder"):
         build_options(QualityFilter, {"models": str(tmp_path / "nothing")}, "r.yaml", "stages[0]")
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "fr.sp.model").write_bytes(b"x")
