@@ -9,6 +9,8 @@ import sys
 from importlib import resources
 
 from roots_pipeline import __version__
+from roots_pipeline.binarize_command import add_binarize_parser
+from roots_pipeline.card_command import add_card_parsers
 from roots_pipeline.errors import LedgerImbalance, RootsError
 
 DEFAULT_RECIPE = "pipelines/demo.yaml"
@@ -164,6 +166,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="skip lines that are not UTF-8 JSON objects with a string `text` (each is "
                             "named on stderr) instead of stopping at the first one")
     score.set_defaults(handler=_score)
+    add_binarize_parser(commands)
+    add_card_parsers(commands)
     dedup = commands.add_parser(
         "dedup", help="run one deduplication stage on JSON lines or a run's shards, without a recipe",
         description="Deduplicate a corpus with one method and write the survivors and what was removed.",
@@ -215,6 +219,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from roots_pipeline.card_command import cards_after_run
     from roots_pipeline.pipeline import run_recipe
     from roots_pipeline.recipe import adhoc_recipe, check_output, load_recipe
     from roots_pipeline.report import summary_table
@@ -239,6 +244,7 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
         print(f"{result.run_dir} is complete and current (use --force to run again); its last run:")
     print(summary_table(result.stats, result.wall_seconds))
     print(f"outputs: {result.run_dir}/ (data/, rejects/, stats.json, malformed.jsonl)")
+    print(cards_after_run(result.run_dir, result.skipped))
     malformed = sum(r["malformed"] for r in result.stats["balance"])
     if malformed:
         print(f"{malformed:,} malformed input records: see {result.run_dir}/malformed.jsonl")

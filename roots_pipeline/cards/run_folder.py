@@ -1,0 +1,87 @@
+"""Reading a finished run folder: its ledger, its run record, and its shards one batch at a time.
+
+Cards and fertility reports are made after a run, from what it left on disk, so that they can be
+regenerated (or made for an older run) without running anything again. Only local folders are
+read: the shards are memory-mapped and figures are written beside them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from roots_pipeline.errors import RootsError
+
+DATA = "data"
+REJECTS = "rejects"
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A finished run: `stats` is `stats.json` (the ledger), `run` is `run.json` (what it was made from)."""
+
+    path: str
+    stats: dict[str, Any]
+    run: dict[str, Any]
+
+    def shard_folder(self, kind: str, lang: str) -> str | None:
+        """Return `<run>/<kind>/<lang>` when that language has shards there, else None."""
+        folder = os.path.join(self.path, kind, lang)
+        return folder if os.path.isfile(os.path.join(folder, "state.json")) else None
+
+
+def open_run(path: str) -> RunFolder:
+    """Return the run in `path`, or raise RootsError saying which file is missing or unreadable and why."""
+    if "://" in path:
+        raise RootsError(f"{path}: cards and fertility reports read a local run folder; copy it here first "
+                         "(e.g. gsutil -m cp -r)")
+    if not os.path.isdir(path):
+        raise RootsError(f"{path}: no such run folder (give the folder `roots run --out` wrote)")
+    stats = _read_json(os.path.join(path, "stats.json"), "the run did not finish: run it again")
+    run = _read_json(os.path.join(path, "run.json"), "the run did not finish: run it again")
+    if run.get("status") != "finished" or "entries" not in stats:
+        raise RootsError(f"{path}/run.json: the run did not finish (status {run.get('status')!r}); "
+                         "run it again with `roots run`")
+    return RunFolder(path.rstrip("/") or "/", stats, run)
+
+
+def _read_json(path: str, fix: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError as exc:
+        raise RootsError(f"{path}: missing; {fix}") from exc
+    except (OSError, ValueError) as exc:
+        raise RootsError(f"{path}: cannot read ({exc}); {fix}") from exc
+    if not isinstance(data, dict):
+        raise RootsError(f"{path}: not a JSON object; {fix}")
+    return data
+
+
+def shard_batches(folder: str, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    """Yield the record batches of one language folder's shards, in shard order, with `columns` only.
+
+    One batch (about 1,000 documents) is in memory at a time; the file is memory-mapped, so columns
+    not asked for are never copied.
+    """
+    state = os.path.join(folder, "state.json")
+    try:
+        with open(state, encoding="utf-8") as handle:
+            names = [entry["filename"] for entry in json.load(handle)["_data_files"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RootsError(f"{state}: not a shard index written by `roots run` ({exc}); run it again") from exc
+    for name in names:
+        if os.sep in name or name.startswith("."):
+            raise RootsError(f"{state}: shard name {name!r} is not a file of this folder")
+        path = os.path.join(folder, name)
+        try:
+            reader = pa.ipc.open_stream(pa.memory_map(path))
+            for batch in reader:
+                yield batch.select(list(columns))
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise RootsError(f"{path}: cannot read the shard ({exc}); run `roots run --force` again") from exc
