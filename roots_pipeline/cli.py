@@ -12,6 +12,7 @@ from roots_pipeline import __version__
 from roots_pipeline.binarize_command import add_binarize_parser
 from roots_pipeline.card_command import add_card_parsers
 from roots_pipeline.errors import LedgerImbalance, RootsError
+from roots_pipeline.tune_command import add_tune_parser
 
 DEFAULT_RECIPE = "pipelines/demo.yaml"
 
@@ -168,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     score.set_defaults(handler=_score)
     add_binarize_parser(commands)
     add_card_parsers(commands)
+    add_tune_parser(commands)
     dedup = commands.add_parser(
         "dedup", help="run one deduplication stage on JSON lines or a run's shards, without a recipe",
         description="Deduplicate a corpus with one method and write the survivors and what was removed.",

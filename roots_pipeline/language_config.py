@@ -320,6 +320,29 @@ def _package() -> Any:
     return resources.files("roots_pipeline.languages")
 
 
+def languages_state() -> list[tuple[str, int, int]]:
+    """Return (path, size, mtime in ns) of every file of the `languages/` folder.
+
+    A run's fingerprint includes it, so that a tuned cutoff (`roots tune --write`) or an edited
+    word list makes the next run redo its work, without reading some 4,000 files each time.
+    """
+    root = _package()
+    state = []
+    stack = [root]
+    while stack:
+        for entry in stack.pop().iterdir():
+            if entry.is_dir():
+                stack.append(entry)
+            elif entry.is_file():
+                path = str(entry)
+                try:
+                    stat = os.stat(path)
+                    state.append((path, stat.st_size, stat.st_mtime_ns))
+                except OSError:  # inside a zip: the package version already pins its content
+                    continue
+    return sorted(state)
+
+
 def _folder(root: str) -> Any:
     """Return the folder a language file's relative paths are resolved in."""
     return Path(root) if root else _package()

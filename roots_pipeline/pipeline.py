@@ -29,6 +29,7 @@ from roots_pipeline.document import Document
 from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import RootsError
 from roots_pipeline.language_codes import UNDETERMINED
+from roots_pipeline.language_config import languages_state
 from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
 from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.output.malformed import WriteMalformed
@@ -169,10 +170,12 @@ def _read_text(path: str) -> str:
 
 
 def fingerprint(recipe: Recipe, splits: list[list[Any]]) -> str:
-    """Hash of what determines the outputs: recipe, stage options, and every split — its file's
-    path, size and mtime, and what it reads with (language, columns, the seed list…)."""
+    """Hash of what determines the outputs: recipe, stage options, every split — its file's
+    path, size and mtime, and what it reads with (language, columns, the seed list…) — and the
+    language files (cutoffs and word lists)."""
     material = json.dumps([__version__, recipe.digest, repr(recipe.stages), repr(recipe.shards),
-                           repr(recipe.limits), [repr(split) for group in splits for split in group]])
+                           repr(recipe.limits), [repr(split) for group in splits for split in group],
+                           languages_state()])
     return hashlib.sha256(material.encode()).hexdigest()
 
 

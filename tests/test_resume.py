@@ -33,7 +33,8 @@ def test_a_killed_run_is_redone_by_the_next_run_with_identical_outputs(tmp_path)
 
     interrupted = tmp_path / "interrupted"
     process = subprocess.Popen(
-        [sys.executable, "-m", "roots_pipeline.cli", "run", DEMO_RECIPE, "--out", str(interrupted), "--quiet"],
+        [sys.executable, "-m", "roots_pipeline.cli", "run", DEMO_RECIPE, "--out", str(interrupted),
+         "--quiet"],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     wait_for_running(interrupted, process)
     time.sleep(1.0)  # into the pipeline: sources read, stages running
@@ -45,3 +46,18 @@ def test_a_killed_run_is_redone_by_the_next_run_with_identical_outputs(tmp_path)
     assert not resumed.skipped
     assert digests(interrupted) == digests(reference)
     assert run_recipe(load_recipe(DEMO_RECIPE).with_output(str(interrupted)), [], show_progress=False).skipped
+
+
+def test_a_changed_language_file_makes_the_next_run_redo_its_work(tmp_path, monkeypatch):
+    from roots_pipeline import pipeline
+    from roots_pipeline.recipe import adhoc_recipe
+
+    recipe = adhoc_recipe([f"oscar={REPO}/tests/data/demo/oscar/en_part_1.jsonl.gz"], None,
+                          str(tmp_path / "run"), [("quality_filter", {})])
+    assert not run_recipe(recipe, [], show_progress=False).skipped
+    assert run_recipe(recipe, [], show_progress=False).skipped
+    state = pipeline.languages_state()
+    path = next(entry[0] for entry in state if entry[0].endswith("en.yaml"))
+    edited = [(p, s, m + 1) if p == path else (p, s, m) for p, s, m in state]  # as `roots tune --write`
+    monkeypatch.setattr(pipeline, "languages_state", lambda: edited)
+    assert not run_recipe(recipe, [], show_progress=False).skipped

@@ -15,8 +15,8 @@ from roots_pipeline.errors import RecipeError, RootsError
 from roots_pipeline.filters.quality import QualityScorer
 from roots_pipeline.language_id import packaged_model, resolve_model
 from roots_pipeline.options import build_options
-from roots_pipeline.staging import file_names, local_file
 from roots_pipeline.stages.quality_filter import QualityFilter
+from roots_pipeline.staging import file_names, local_file
 from tests.conftest import DATA, DEMO
 
 SCHEME = "fakebucket://"
@@ -76,13 +76,15 @@ def test_a_bucket_folder_is_listed_and_its_models_load_from_local_copies(bucket)
     assert [scores for _, scores, _ in remote] == [scores for _, scores, _ in local]
     assert all("perplexity" in scores for _, scores, _ in remote)
     copy = local_file(url + "/en.arpa")
-    assert copy != url + "/en.arpa" and open(copy, "rb").read() == (bucket / "models" / "en.arpa").read_bytes()
+    assert copy != url + "/en.arpa"
+    assert open(copy, "rb").read() == (bucket / "models" / "en.arpa").read_bytes()
 
 
 def test_the_stage_accepts_bucket_paths_and_checks_the_pairs(bucket, tmp_path):
     stage = build_options(QualityFilter, {"models": SCHEME + str(bucket / "models"),
                                           "lid_model": SCHEME + str(bucket / "lid.176.ftz")}, "r.yaml", "s")
-    assert resolve_model(stage.lid_model).endswith("lid.176.ftz") and "://" not in resolve_model(stage.lid_model)
+    lid = resolve_model(stage.lid_model)
+    assert lid.endswith("lid.176.ftz") and "://" not in lid
     half = tmp_path / "half"
     half.mkdir()
     shutil.copy(bucket / "models" / "en.arpa", half / "en.arpa")
