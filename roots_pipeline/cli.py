@@ -193,7 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     minhash.add_argument("--ngram", type=int, help="shingle length in words or characters (default 5)")
     minhash.add_argument("--shingle", choices=("auto", "words", "characters"),
                          help="auto (default): characters for zh, ja, th; words otherwise")
-    minhash.add_argument("--num-perm", type=int, help="permutations (default 128)")
+    minhash.add_argument("--num-perm", type=int, help="permutations (default 320)")
     minhash.add_argument("--threshold", type=float,
                          help="Jaccard similarity of near-duplicates (default 0.7)")
     minhash.add_argument("--seed", type=int, help="permutation seed (default 1, as datasketch)")

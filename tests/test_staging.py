@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import sentencepiece
@@ -77,7 +78,7 @@ def test_a_bucket_folder_is_listed_and_its_models_load_from_local_copies(bucket)
     assert all("perplexity" in scores for _, scores, _ in remote)
     copy = local_file(url + "/en.arpa")
     assert copy != url + "/en.arpa"
-    assert open(copy, "rb").read() == (bucket / "models" / "en.arpa").read_bytes()
+    assert Path(copy).read_bytes() == (bucket / "models" / "en.arpa").read_bytes()
 
 
 def test_the_stage_accepts_bucket_paths_and_checks_the_pairs(bucket, tmp_path):

@@ -29,6 +29,7 @@ from roots_pipeline.stages.catalogue_filters import (
 from roots_pipeline.stages.clean_text import CleanText
 from roots_pipeline.stages.exact_dedup import DedupDocument, DedupDocumentOnUrl
 from roots_pipeline.stages.language_id import LanguageId
+from roots_pipeline.stages.near_dedup import MinhashDedup
 from roots_pipeline.stages.pii_redaction import PiiRedaction
 from roots_pipeline.stages.quality_filter import QualityFilter
 from roots_pipeline.stages.remove_small_docs import RemoveSmallDocs
@@ -37,6 +38,7 @@ from roots_pipeline.stages.repeated_lines import (
     DedupTemplateSoft,
     RemoveDomainBoilerplate,
 )
+from roots_pipeline.stages.substring_dedup import SuffixArrayDedup
 
 STAGES: dict[str, type[Stage]] = {
     stage.name: stage for stage in (
@@ -48,6 +50,8 @@ STAGES: dict[str, type[Stage]] = {
         FilterSmallDocsBytes300, FilterSmallDocsBytes1024,
         DedupTemplateSoft, DedupPseudocrawlNewspapers, RemoveDomainBoilerplate,
         DedupDocument, DedupDocumentOnUrl,
+        # Near-duplicates and repeated substrings, per language (pipelines/README.md, "Deduplication").
+        MinhashDedup, SuffixArrayDedup,
     )
 }
 

@@ -1,0 +1,433 @@
+"""MinHash near-duplicate detection: shingles, signatures, LSH bands and connected components.
+
+Pure functions, no Beam: the `minhash_dedup` stage (`stages/near_dedup.py`) calls them, and so do
+the tests and `bench/near_dup.py`.
+
+Signatures are `datasketch.MinHash` signatures (datasketch 2.x, its default "affine32" scheme): a
+shingle's hash is the first 4 bytes of its SHA-1, little-endian; it is pre-mixed with the 32-bit
+MurmurHash3 finalizer, then permuted as `a * h + b mod 2**32` with odd `a`, the `(a, b)` pairs drawn
+from `np.random.RandomState(seed)` exactly as datasketch draws them. A document's signature equals
+`MinHash(num_perm, seed)` updated with the same shingles, so sketches can be checked or mixed with
+datasketch's. The computation is datasketch's, vectorised over many documents at once: hash every
+shingle of a batch, one (permutations x shingles) product per block of shingles, and
+`np.minimum.reduceat` per document.
+
+Candidates and verification. LSH banding finds candidates: documents sharing one band of `rows`
+signature values. The (bands, rows) are datasketch's choice for a *lower* Jaccard than the one
+that defines a near-duplicate, so that pairs at the threshold are candidates almost surely; the
+candidates of each bucket are then verified by leader clustering (`verified_bucket_edges`) on
+the estimated Jaccard (the share of equal signature values) >= threshold, which drops the false
+candidates the lower banding lets in. datasketch's 14 x 9 bands for 0.7 at 128 permutations make
+a pair of Jaccard 0.7 a candidate with probability 0.44 only (0.87 at 0.8); the stage's default
+53 x 6 (chosen for 0.5 at 320 permutations, by `lsh_threshold_for`) with 0.999. What is left is
+the estimate's own error, its standard deviation sqrt(J(1 - J) / num_perm): at J = 0.7, 0.041
+with 128 permutations, 0.029 with 256, 0.026 with 320. On `bench/near_dup.py` (2,463 documents,
+edited near-copies, exact-Jaccard truth at 0.7), pairwise F1 over MinHash seeds 1-8, mean
+(lowest):
+
+    num_perm   banding for 0.7        for 0.6                for 0.5
+    128        14 x 9   0.885 (0.820)  18 x 7   0.938 (0.893)  25 x 5   0.943 (0.907)
+    192        19 x 10  0.898 (0.836)  27 x 7   0.942 (0.867)  32 x 6   0.955 (0.918)
+    256        25 x 10  0.926 (0.881)  32 x 8   0.956 (0.900)  42 x 6   0.964 (0.924)
+    320        29 x 11  0.929 (0.886)  40 x 8   0.966 (0.936)  53 x 6   0.979 (0.958)
+
+against 0.913 for datasketch unverified at 128 (seed 1). One seed is one draw: a pair near the
+threshold falls either side of it by chance, and one such pair splits or joins a cluster of
+dozens. Hence the stage's defaults, 320 permutations banded for 0.5 (`lsh_threshold_for`'s
+choice for 0.7, and the best column above): F1 0.980 at seed 1 and never below 0.95 (with the
+bench's other edits, `--seed 1`: 0.954 to 0.974 over 6 seeds, where 256 permutations give 0.933
+to 0.976). Against 256 they cost about a tenth more CPU on the bench, still over twice
+datasketch's speed, and 55% more shuffle (bands x signature; see the stage).
+
+Connected components use the alternating large-star / small-star rounds of Kiveris et al.,
+"Connected Components in MapReduce and Beyond" (SoCC 2014): each step groups edges by node and
+looks at one node's neighbours only, so a distributed runner never holds the graph, and every step
+keeps the graph's connectivity while contracting each component towards a star around its
+smallest node.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import heapq
+import math
+import operator
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+WORDS = "words"
+CHARACTERS = "characters"
+SHINGLE_KINDS = (WORDS, CHARACTERS)
+
+# Languages written without spaces between words: whitespace-split "words" there are whole
+# phrases or sentences, so their shingles are character n-grams.
+CHARACTER_LANGUAGES = frozenset({"zh", "yue", "ja", "th", "lo", "km", "my"})
+
+# The datasketch "affine32" scheme: 32-bit hashes, `h -> a * h + b mod 2**32` with `a` odd.
+MAX_HASH = np.uint32(0xFFFFFFFF)
+_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+# Shingles of the (permutations x shingles) product computed at once: 320 x 4096 x 4 bytes = 5 MiB,
+# so a batch of any size (or one huge document) costs a few MiB besides its 4-byte shingle hashes.
+_BLOCK_COLUMNS = 4096
+# Share of the pairs at the near-duplicate threshold that the default banding makes candidates, at
+# least, and the steps in which `lsh_threshold_for` lowers the banding threshold to reach it.
+CANDIDATE_RECALL = 0.99
+_LSH_STEP = 0.05
+# Members of one LSH bucket held to be verified in node order: 1,024 x 4 bytes x num_perm, 1.25 MiB
+# at 320 permutations (twice that with the leaders' copy). Bigger buckets are boilerplate families;
+# see `verified_bucket_edges`.
+BUCKET_HELD = 1024
+# Leaders compared one by one, below which a loop of 1-D comparisons (about 3 us each) beats one
+# 2-D comparison with all of them (about 20 us); most buckets have one or two.
+_LOOPED_LEADERS = 8
+
+Node = TypeVar("Node")
+Edge = tuple[Node, Node]
+
+
+# --- shingles -------------------------------------------------------------------------------------
+
+def shingle_kind(lang: str) -> str:
+    """Return the shingle kind `auto` gives a language: characters where words are not spaced."""
+    return CHARACTERS if lang.partition("_")[0] in CHARACTER_LANGUAGES else WORDS
+
+
+@functools.cache
+def _separators() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Return (punctuation-or-non-ASCII-whitespace, punctuation-or-whitespace) patterns over the
+    Unicode `P*` characters of the Basic Multilingual Plane.
+
+    The first leaves only ASCII whitespace between words, so the encoded text splits with
+    `bytes.split` into the words `str.split` would give, which is faster than encoding each
+    word. The 194 `P*` characters beyond the plane (marks of historic scripts, Adlam) stay word
+    characters: one of them in a character class makes `re` test every class member in turn,
+    twenty times slower on any text.
+    """
+    plane = list(map(chr, range(0x10000)))  # every whitespace character is in it too
+    marks = "".join(c for c in plane if unicodedata.category(c).startswith("P"))
+    spaces = "".join(c for c in plane if c.isspace() and not c.encode().isspace())  # \x1c-\x1f too
+    escaped = re.escape(marks)
+    return re.compile(f"[{escaped}{re.escape(spaces)}]+"), re.compile(rf"[\s{escaped}]+")
+
+
+def shingles(text: str, n: int, kind: str) -> list[bytes]:
+    """Return the UTF-8 shingles of `text`: what its MinHash signature is computed from.
+
+    The text is lowercased and punctuation (Unicode category P) is dropped, so case and
+    punctuation edits do not count as differences. `words`: n-grams of whitespace-separated
+    words, joined by one space; `characters`: n-grams of the characters left once whitespace is
+    removed too. A text with fewer than `n` tokens gives one shingle of all of them (as datatrove
+    and text-dedup do), so short documents are still compared; one with none gives no shingle
+    and is never a duplicate.
+    """
+    punctuation_or_wide_space, punctuation_or_space = _separators()
+    lowered = text.lower()
+    if kind == WORDS:
+        words = punctuation_or_wide_space.sub(" ", lowered).encode().split()
+        if len(words) <= n:
+            return [b" ".join(words)] if words else []
+        # Shifted copies of the word list, zipped: the n-grams, the shorter copies ending it.
+        return list(map(b" ".join, zip(*(words[i:] for i in range(n)), strict=False)))
+    assert kind == CHARACTERS, kind
+    chars = punctuation_or_space.sub("", lowered)
+    if len(chars) <= n:
+        return [chars.encode()] if chars else []
+    return [chars[i:i + n].encode() for i in range(len(chars) - n + 1)]
+
+
+# --- signatures -----------------------------------------------------------------------------------
+
+def shingle_hashes(shingle_list: Iterable[bytes]) -> np.ndarray:
+    """Return datasketch's `sha1_hash32` of each shingle (first 4 SHA-1 bytes, little-endian).
+
+    The digests are joined and read as one array, which is what makes this faster than calling
+    `sha1_hash32` per shingle.
+    """
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(shingle).digest() for shingle in shingle_list])
+    return np.frombuffer(digests, dtype="<u4").reshape(-1, 5)[:, 0].astype(np.uint32)
+
+
+@functools.lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return datasketch's affine32 permutation parameters `(a, b)` for `num_perm` and `seed`."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    a.flags.writeable = b.flags.writeable = False  # cached and shared
+    return a, b
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """Return the MurmurHash3 32-bit finalizer of each value (datasketch's pre-mix)."""
+    s1, m1, s2, m2, s3 = _FMIX
+    values = values ^ (values >> s1)
+    values *= m1
+    values ^= values >> s2
+    values *= m2
+    values ^= values >> s3
+    return values
+
+
+def signatures(hashes: Sequence[np.ndarray], num_perm: int, seed: int) -> np.ndarray:
+    """Return the (documents x num_perm) uint32 MinHash signatures of documents' shingle hashes.
+
+    `hashes` holds one non-empty array of `shingle_hashes` per document. Rows equal
+    `datasketch.MinHash(num_perm, seed)` updated with the same shingles.
+    """
+    assert all(len(h) for h in hashes), "every document needs at least one shingle"
+    # Permutations x shingles, so each document's minimum is taken along contiguous memory
+    # (about 4 times faster than the transposed layout).
+    out = np.full((num_perm, len(hashes)), MAX_HASH, dtype=np.uint32)
+    if not hashes:
+        return out.T
+    a, b = (p[:, None] for p in permutations(num_perm, seed))
+    flat = _fmix32(np.concatenate(hashes))
+    starts = np.zeros(len(hashes), dtype=np.int64)
+    np.cumsum([len(h) for h in hashes[:-1]], out=starts[1:])
+    for low in range(0, len(flat), _BLOCK_COLUMNS):
+        high = min(low + _BLOCK_COLUMNS, len(flat))
+        product = np.multiply(a, flat[None, low:high])  # wraps mod 2**32, as datasketch's does
+        product += b
+        first = int(np.searchsorted(starts, low, side="right")) - 1  # may have begun in a block before
+        last = int(np.searchsorted(starts, high - 1, side="right")) - 1
+        cuts = starts[first:last + 1] - low
+        cuts[0] = 0
+        mins = np.minimum.reduceat(product, cuts, axis=1)
+        np.minimum(out[:, first:last + 1], mins, out=out[:, first:last + 1])
+    return np.ascontiguousarray(out.T)
+
+
+def estimated_jaccard(left: np.ndarray, right: np.ndarray) -> float:
+    """Return the share of equal signature values: MinHash's estimate of the sets' Jaccard."""
+    return float(np.count_nonzero(left == right)) / len(left)
+
+
+@functools.lru_cache(maxsize=64)
+def agreements_needed(threshold: float, num_perm: int) -> int:
+    """Return the fewest equal values of two signatures whose `estimated_jaccard` is >= threshold.
+
+    Comparing counts with it is exact where `count >= threshold * num_perm` is not
+    (0.7 * 10 = 7.000000000000001).
+    """
+    need = math.ceil(threshold * num_perm)
+    if need > 0 and (need - 1) / num_perm >= threshold:
+        need -= 1
+    elif need / num_perm < threshold:
+        need += 1
+    return need
+
+
+# --- LSH ------------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=64)
+def optimal_bands_rows(threshold: float, num_perm: int) -> tuple[int, int]:
+    """Return the (bands, rows) that datasketch's `MinHashLSH(threshold, num_perm)` chooses.
+
+    Like datasketch's `_optimal_param` with weights 0.5/0.5: minimise the mean of the false
+    positive area, the integral over [0, threshold] of `1 - (1 - s**r)**b` (the chance that a pair
+    of Jaccard s shares a band), and the false negative area, the integral of `(1 - s**r)**b`
+    over [threshold, 1], for b * r <= num_perm; the first minimum in (b, r) order wins. Both
+    integrands are polynomials of degree b * r <= num_perm, so Gauss-Legendre quadrature with
+    num_perm // 2 + 1 nodes gives them exactly, for every (b, r) at once, where datasketch calls
+    `scipy.integrate.quad` once per integral.
+    """
+    assert 0.0 < threshold < 1.0 and num_perm >= 1, (threshold, num_perm)
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+    pairs = np.array([(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)],
+                     dtype=np.float64)
+    bands, rows = pairs[:, :1], pairs[:, 1:]
+
+    def integral(low: float, high: float, integrand: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        s = (high - low) / 2 * nodes + (high + low) / 2
+        return integrand(s) @ weights * (high - low) / 2
+
+    false_positive = integral(0.0, threshold, lambda s: 1 - (1 - s ** rows) ** bands)
+    false_negative = integral(threshold, 1.0, lambda s: (1 - s ** rows) ** bands)
+    best = int(np.argmin(false_positive * 0.5 + false_negative * 0.5))
+    return int(pairs[best, 0]), int(pairs[best, 1])
+
+
+def candidate_probability(similarity: float, bands: int, rows: int) -> float:
+    """Return the chance that two documents of Jaccard `similarity` share a band: LSH's S-curve."""
+    return 1.0 - (1.0 - similarity ** rows) ** bands
+
+
+@functools.lru_cache(maxsize=64)
+def lsh_threshold_for(threshold: float, num_perm: int) -> float:
+    """Return the Jaccard to choose LSH bands for so that pairs at `threshold` are candidates with
+    probability >= `CANDIDATE_RECALL`: the highest of threshold, threshold - 0.05, ... whose
+    `optimal_bands_rows` do (0.5 for 0.7 at 320 permutations, 53 x 6: 0.999).
+
+    datasketch's bands for the threshold itself find far fewer (0.44 at 0.7 with 128
+    permutations): its choice weighs false candidates as much as missed ones, and the false
+    candidates a lower banding adds are what verification removes.
+    """
+    candidate = threshold
+    while candidate > _LSH_STEP:
+        if candidate_probability(threshold, *optimal_bands_rows(candidate, num_perm)) >= CANDIDATE_RECALL:
+            return candidate
+        candidate = round(candidate - _LSH_STEP, 6)
+    return candidate
+
+
+def band_keys(signature_rows: np.ndarray, bands: int, rows: int) -> list[list[bytes]]:
+    """Return, per document, one key per band: the band's index (2 bytes) and its `rows` values.
+
+    Documents share a key when one band of their signatures is equal, as in datasketch's
+    `MinHashLSH` (bands over the first bands x rows values); the index keeps equal values in
+    different bands apart.
+    """
+    docs = len(signature_rows)
+    keys = np.empty((docs, bands, 2 + 4 * rows), dtype=np.uint8)
+    keys[:, :, :2] = np.arange(bands, dtype="<u2").view(np.uint8).reshape(bands, 2)
+    keys[:, :, 2:] = (np.ascontiguousarray(signature_rows[:, :bands * rows], dtype="<u4")
+                      .view(np.uint8).reshape(docs, bands, 4 * rows))
+    flat, width = keys.tobytes(), keys.shape[2]
+    return [[flat[(d * bands + i) * width:(d * bands + i + 1) * width] for i in range(bands)]
+            for d in range(docs)]
+
+
+def verified_bucket_edges(members: Iterable[tuple[Node, bytes]], threshold: float,
+                          held: int = BUCKET_HELD) -> Iterator[Edge]:
+    """Yield the edges of leader clustering in an LSH bucket: each member joined to the first
+    earlier leader whose signature estimates a Jaccard >= threshold with its own.
+
+    `members` are (node, signature bytes), each node once. Walking them in node order, a member
+    that matches no leader becomes a leader, so a false candidate (a shared band, an estimate
+    below `threshold`) gets no edge, and near-copies stay together even when the bucket's
+    smallest member is none of theirs, where comparing every member with the smallest only
+    loses them. The order makes the edges independent of the order Beam delivers the members.
+
+    Bounds: the `held` smallest members are held (`heapq.nsmallest`, one pass) and the leaders'
+    signatures copied into one array, so memory is at most 2 x `held` x 4 x num_perm bytes
+    (2.5 MiB at the defaults' 320 permutations) whatever the bucket's size; comparisons are at most
+    members x leaders x num_perm values, leaders <= `held`, and a member whose signature equals
+    an earlier one's costs a lookup, so a bucket of copies costs one step per member. Members
+    beyond the `held` smallest (a second pass, only in a bigger bucket) join a leader or nobody:
+    making them leaders would make the edges depend on the arrival order. They keep their other
+    bands.
+    """
+    first = heapq.nsmallest(held, members, key=operator.itemgetter(0))
+    if len(first) < 2:
+        return
+    width = len(first[0][1]) // 4
+    need = agreements_needed(threshold, width)
+    leaders = np.empty((len(first), width), dtype=np.uint32)
+    leader_nodes: list[Node] = []
+    # Signature -> the leader it matched first. Equal signatures match the same first leader, so
+    # exact copies (most of a boilerplate bucket) cost a lookup, not a comparison.
+    known: dict[bytes, Node] = {}
+
+    def leader_of(signature_bytes: bytes) -> Node | None:
+        if signature_bytes in known:
+            return known[signature_bytes]
+        signature = np.frombuffer(signature_bytes, dtype=np.uint32)
+        count = len(leader_nodes)
+        if count <= _LOOPED_LEADERS:  # one small comparison each: cheaper than numpy's 2-D calls
+            for index in range(count):
+                if np.count_nonzero(leaders[index] == signature) >= need:
+                    return leader_nodes[index]
+            return None
+        matches = np.flatnonzero(np.count_nonzero(leaders[:count] == signature, axis=1) >= need)
+        return leader_nodes[matches[0]] if len(matches) else None
+
+    for node, signature_bytes in first:
+        leader = leader_of(signature_bytes)
+        if leader is None:
+            leaders[len(leader_nodes)] = np.frombuffer(signature_bytes, dtype=np.uint32)
+            leader_nodes.append(node)
+            known[signature_bytes] = node
+        else:
+            known[signature_bytes] = leader
+            yield leader, node
+    if len(first) == held:  # perhaps more members than held: read the bucket again for them
+        last = first[-1][0]
+        for node, signature_bytes in members:
+            if node > last and (leader := leader_of(signature_bytes)) is not None:
+                yield leader, node
+
+
+# --- connected components -------------------------------------------------------------------------
+
+def both_ways(edge: Edge) -> Iterator[Edge]:
+    """Yield an undirected edge keyed by each of its ends, ready to group by node."""
+    yield edge
+    yield edge[1], edge[0]
+
+
+def large_star(node: Node, neighbours: Iterable[Node]) -> Iterator[Edge]:
+    """Kiveris's large-star step: join the node's larger neighbours to its neighbourhood's minimum.
+
+    Memory: the node's distinct neighbours (at the end, a cluster's smallest node has the whole
+    cluster as neighbours).
+    """
+    distinct = set(neighbours)
+    smallest = min(distinct, default=node)
+    smallest = min(smallest, node)
+    for neighbour in distinct:
+        if neighbour > node:
+            yield neighbour, smallest
+
+
+def small_star(node: Node, neighbours: Iterable[Node]) -> Iterator[Edge]:
+    """Kiveris's small-star step: join the node and its smaller neighbours to the smallest of them."""
+    smaller = {neighbour for neighbour in neighbours if neighbour < node}
+    smallest = min(smaller, default=node)
+    smaller.add(node)
+    for member in smaller:
+        if member != smallest:
+            yield member, smallest
+
+
+def parent_messages(node: Node, neighbours: Iterable[Node]) -> Iterator[tuple[Node, Node]]:
+    """Yield (n, p) for the node and each neighbour n, p being the node's smallest neighbour or itself.
+
+    Grouped by node, these give each node its own `p` and its neighbours' (`final_label`).
+    """
+    distinct = set(neighbours)
+    parent = min(min(distinct, default=node), node)
+    yield node, parent
+    for neighbour in distinct:
+        yield neighbour, parent
+
+
+def final_label(parents: Iterable[Node]) -> tuple[Node, bool]:
+    """Return (label, converged) of a node from its own and its neighbours' `parent_messages`.
+
+    The rounds keep connectivity, so once every edge joins two nodes with the same parent each
+    component is a star around its smallest node, which is then every member's label. Otherwise
+    (too few rounds) the node takes the smallest parent it saw, an id in its own component, and
+    says it did not converge.
+    """
+    seen = set(parents)
+    return min(seen), len(seen) == 1
+
+
+def components_in_memory(edges: Iterable[Edge], max_rounds: int) -> dict[Node, tuple[Node, bool]]:
+    """Return {node: (label, converged)} by the stage's own rounds, grouping with dicts in one process.
+
+    The single-process twin of the stage's Beam steps, for the tests and the benchmark.
+    """
+    def grouped(current: Iterable[Edge]) -> dict[Node, list[Node]]:
+        groups: dict[Node, list[Node]] = defaultdict(list)
+        for edge in current:
+            for node, neighbour in both_ways(edge):
+                groups[node].append(neighbour)
+        return groups
+
+    current: Iterable[Edge] = list(edges)
+    for _ in range(max_rounds):
+        current = [e for node, ns in grouped(current).items() for e in large_star(node, ns)]
+        current = [e for node, ns in grouped(current).items() for e in small_star(node, ns)]
+    messages: dict[Node, list[Node]] = defaultdict(list)
+    for node, ns in grouped(current).items():
+        for target, parent in parent_messages(node, ns):
+            messages[target].append(parent)
+    return {node: final_label(parents) for node, parents in messages.items()}

@@ -1,0 +1,378 @@
+"""MinHash near-duplicate dedup: datasketch-identical signatures and LSH parameters, shingles,
+leader verification of buckets, components against union-find, and the `minhash_dedup` stage in
+Beam on near-copies of demo texts (in process and with two worker processes)."""
+
+from __future__ import annotations
+
+import collections
+import glob
+import gzip
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import apache_beam as beam
+import datasketch
+import numpy as np
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from roots_pipeline.dedup.minhash import (
+    CANDIDATE_RECALL,
+    CHARACTERS,
+    WORDS,
+    agreements_needed,
+    band_keys,
+    candidate_probability,
+    components_in_memory,
+    estimated_jaccard,
+    lsh_threshold_for,
+    optimal_bands_rows,
+    shingle_hashes,
+    shingle_kind,
+    shingles,
+    signatures,
+    verified_bucket_edges,
+)
+from roots_pipeline.document import Document
+from roots_pipeline.document_coder import DocumentBatch
+from roots_pipeline.errors import OptionError
+from roots_pipeline.stages.near_dedup import MinhashDedup
+from tests.conftest import DEMO
+
+
+def oscar_texts(lang: str) -> list[str]:
+    with gzip.open(DEMO / "oscar" / f"{lang}_part_1.jsonl.gz", "rt", encoding="utf-8") as lines:
+        return [json.loads(line)["text"] for line in lines]
+
+
+EN = oscar_texts("en")
+ZH = oscar_texts("zh")
+
+
+# --- signatures and LSH parameters ----------------------------------------------------------------
+
+@pytest.mark.parametrize("num_perm", [128, 256, 320])
+@pytest.mark.parametrize("seed", [1, 42])
+def test_signatures_equal_datasketch_minhash(num_perm, seed):
+    # Several documents of both kinds, one long enough to span blocks of the vectorised product.
+    texts = [(EN[i], WORDS) for i in (0, 5, 21, 40)] + [(ZH[i], CHARACTERS) for i in (0, 20)]
+    texts += [(" ".join(EN[:30]), WORDS), ("Too short", WORDS)]
+    found = [shingles(text, 5, kind) for text, kind in texts]
+    assert sum(map(len, found)) > 5000 and len(found[-1]) == 1
+    ours = signatures([shingle_hashes(s) for s in found], num_perm, seed)
+    for row, shingle_list in zip(ours, found, strict=True):
+        reference = datasketch.MinHash(num_perm=num_perm, seed=seed)
+        reference.update_batch(shingle_list)
+        np.testing.assert_array_equal(row, reference.hashvalues)
+        assert row.dtype == reference.hashvalues.dtype
+
+
+def test_shingle_hashes_are_datasketch_sha1_hash32():
+    found = shingles(EN[3], 5, WORDS)
+    assert shingle_hashes(found).tolist() == [datasketch.hashfunc.sha1_hash32(s) for s in found]
+
+
+@pytest.mark.parametrize("num_perm", [64, 128, 256, 320])
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7, 0.75, 0.8, 0.9, 0.95])
+def test_bands_and_rows_equal_datasketch_lsh(threshold, num_perm):
+    lsh = datasketch.MinHashLSH(threshold=threshold, num_perm=num_perm)
+    assert optimal_bands_rows(threshold, num_perm) == (lsh.b, lsh.r)
+
+
+@pytest.mark.parametrize("num_perm", [128, 320])
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.9])
+def test_bands_for_the_lsh_threshold_find_99_percent_of_the_pairs_at_the_threshold(threshold, num_perm):
+    found = lsh_threshold_for(threshold, num_perm)
+    assert 0.0 < found <= threshold
+    assert candidate_probability(threshold, *optimal_bands_rows(found, num_perm)) >= CANDIDATE_RECALL
+    if found < threshold:  # the step above finds fewer
+        above = optimal_bands_rows(round(found + 0.05, 6), num_perm)
+        assert candidate_probability(threshold, *above) < CANDIDATE_RECALL
+    # datasketch's own bands for 0.7 at 128 permutations find 0.44 of them.
+    assert candidate_probability(0.7, *optimal_bands_rows(0.7, 128)) == pytest.approx(0.438, abs=1e-3)
+
+
+def test_band_keys_share_a_band_exactly_when_signature_values_do():
+    sig = signatures([shingle_hashes(shingles(t, 5, WORDS)) for t in EN[:2]], 128, 1)
+    sig[1, 9:18] = sig[0, 9:18]  # make band 1 (rows 9..17) equal
+    first, second = band_keys(sig, 14, 9)
+    assert len(first) == 14 and all(len(k) == 2 + 4 * 9 for k in first)
+    assert [i for i in range(14) if first[i] == second[i]] == [1]
+    assert first[1][:2] == (1).to_bytes(2, "little") and first[1][2:] == sig[0, 9:18].astype("<u4").tobytes()
+
+
+# --- shingles -------------------------------------------------------------------------------------
+
+def test_word_shingles_ignore_case_and_punctuation():
+    assert shingles("The cat, the DOG!  The bird.", 3, WORDS) == [b"the cat the", b"cat the dog",
+                                                                 b"the dog the", b"dog the bird"]
+    assert shingles("Hello, world!", 5, WORDS) == [b"hello world"]  # fewer than n words: one shingle
+    assert shingles("", 5, WORDS) == shingles(" ... !! ", 5, WORDS) == []
+
+
+def test_word_shingles_split_at_every_whitespace_that_str_split_knows():
+    for space in (chr(c) for c in range(0x110000) if chr(c).isspace()):  # \x1c, \xa0, \u3000, ...
+        assert shingles(f"One{space}two{space}{space}3", 5, WORDS) == [b"one two 3"], repr(space)
+
+
+def test_character_shingles_drop_spaces_and_punctuation():
+    first_two = ["兰叶春葳蕤".encode(), "叶春葳蕤桂".encode()]
+    assert shingles("兰叶春葳蕤，桂华 秋皎洁。", 5, CHARACTERS)[:2] == first_two
+    assert len(shingles("兰叶春葳蕤，桂华秋皎洁。", 5, CHARACTERS)) == 10 - 5 + 1
+    assert shingles("欣欣", 5, CHARACTERS) == ["欣欣".encode()]
+
+
+def test_auto_shingles_are_characters_where_words_are_not_spaced():
+    assert [shingle_kind(code) for code in ("zh", "zh_Hant", "ja", "th", "en", "hi", "yue_Hant")] == [
+        CHARACTERS, CHARACTERS, CHARACTERS, CHARACTERS, WORDS, WORDS, CHARACTERS]
+    assert MinhashDedup().kind_of("zh") == CHARACTERS and MinhashDedup(shingle=WORDS).kind_of("zh") == WORDS
+
+
+# --- buckets and components -----------------------------------------------------------------------
+
+def signatures_of(*texts: str) -> list[bytes]:
+    """Return the default stage's signatures of `texts` (word shingles), as buckets carry them."""
+    stage = MinhashDedup()
+    hashes = [shingle_hashes(shingles(text, stage.ngram, WORDS)) for text in texts]
+    rows = signatures(hashes, stage.num_perm, stage.seed)
+    return [row.tobytes() for row in rows]
+
+
+def test_agreements_needed_is_the_exact_count_for_the_estimate():
+    assert agreements_needed(0.7, 10) == 7  # 0.7 * 10 = 7.000000000000001 would ask for 8
+    assert agreements_needed(0.7, 256) == 180 and agreements_needed(0.5, 128) == 64
+    for threshold in (0.3, 0.5, 0.7, 0.75, 0.9):
+        for num_perm in range(1, 300):
+            need = agreements_needed(threshold, num_perm)
+            assert need / num_perm >= threshold and (need == 0 or (need - 1) / num_perm < threshold)
+
+
+def test_a_bucket_of_copies_is_a_star_around_its_smallest_member():
+    signature = signatures_of(EN[0])[0]
+    members = [(f"{i:05d}", signature) for i in range(2000, 0, -1)]
+    edges = list(verified_bucket_edges(members, 0.7))
+    assert len(edges) == 1999 and {a for a, _ in edges} == {"00001"}
+    assert sorted(verified_bucket_edges(members, 0.7, held=16)) == sorted(edges)  # past the held ones too
+
+
+def test_verification_removes_a_false_candidate():
+    # f1 and f2 of the hand-built clusters (exact Jaccard 0.62) share two bands of the default
+    # 53 x 6 but estimate 0.64: no edge, so the stage keeps both (see the stage tests' `kept`).
+    texts = {d.id: d.text for batch in hand_built_clusters() for d in batch if d.id.startswith("f")}
+    f1, f2 = signatures_of(texts["f1"], texts["f2"])
+    rows = np.frombuffer(f1 + f2, dtype=np.uint32).reshape(2, -1)
+    first, second = band_keys(rows, *MinhashDedup().bands_rows)
+    assert set(first) & set(second) and estimated_jaccard(rows[0], rows[1]) < 0.7
+    assert list(verified_bucket_edges([("f2", f2), ("f1", f1)], 0.7)) == []
+
+
+def test_leaders_keep_near_copies_together_when_the_smallest_member_is_not_one():
+    # "a" (another text) is the bucket's smallest member: checking every member against it alone
+    # would lose the pair "b" ~ "c"; as leaders, "b" starts its own group and "c" joins it.
+    other, text, copy = signatures_of(EN[11], EN[23], edited(EN[23], 50))
+    members = [("c", copy), ("a", other), ("b", text)]
+    assert list(verified_bucket_edges(members, 0.7)) == [("b", "c")]
+
+
+def test_leader_edges_do_not_depend_on_the_members_order():
+    # Two families and strays, more members than held: the second pass joins the rest to leaders.
+    families = signatures_of(EN[23], edited(EN[23], 5), edited(EN[23], 90), EN[75], edited(EN[75], 40),
+                             EN[11], EN[36])
+    members = [(f"{i:03d}", families[i % len(families)]) for i in range(60)]
+    expected = sorted(verified_bucket_edges(members, 0.7, held=10))
+    leaders = {a for a, _ in expected}
+    assert leaders <= {f"{i:03d}" for i in range(10)} and len(expected) == 60 - len(leaders)
+    for seed in range(5):
+        shuffled = members[:]
+        random.Random(seed).shuffle(shuffled)
+        assert sorted(verified_bucket_edges(shuffled, 0.7, held=10)) == expected
+
+
+def union_find_labels(edges: list[tuple[int, int]]) -> dict[int, int]:
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    return {x: root(x) for x in parent}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)).filter(lambda e: e[0] != e[1]),
+                max_size=80))
+def test_components_equal_union_find_with_enough_rounds(edges):
+    labels = components_in_memory(edges, max_rounds=10)
+    assert all(converged for _, converged in labels.values())
+    assert {node: label for node, (label, _) in labels.items()} == union_find_labels(edges)
+
+
+def test_too_few_rounds_are_reported_and_still_label_within_the_component():
+    path = [(i, i + 1) for i in range(40)]
+    labels = components_in_memory(path, max_rounds=1)
+    assert not all(converged for _, converged in labels.values())
+    assert labels[0][0] == 0 and all(label <= node for node, (label, _) in labels.items())
+
+
+# --- options --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("options", [{"ngram": 0}, {"num_perm": 0}, {"num_perm": 2048}, {"threshold": 0.0},
+                                     {"threshold": 1.0}, {"shingle": "bytes"}, {"seed": -1},
+                                     {"max_rounds": 0}, {"lsh_threshold": 0.0},
+                                     {"lsh_threshold": 0.8}])  # above the threshold
+def test_options_out_of_range_are_refused(options):
+    with pytest.raises(OptionError):
+        MinhashDedup(**options)
+
+
+def test_config_name_says_the_parameters_and_changes_with_any_of_them():
+    name = MinhashDedup().config_name
+    assert name.startswith("minhash_5a_320p_t0.7_l0.5_") and len(name.rsplit("_", 1)[1]) == 8
+    assert MinhashDedup().bands_rows == (53, 6)
+    assert MinhashDedup(num_perm=128, lsh_threshold=0.7).bands_rows == (14, 9)  # datasketch's for 0.7
+    assert MinhashDedup(lsh_threshold=0.5).config_name == name  # the default's value, named the same
+    assert MinhashDedup(threshold=0.4).banding_threshold < 0.4  # follows a lower threshold
+    changes = ({"seed": 2}, {"lsh_threshold": 0.6}, {"max_rounds": 9}, {"shingle": WORDS}, {"threshold": 0.8},
+               {"ngram": 4}, {"num_perm": 128})
+    others = {MinhashDedup(**change).config_name for change in changes}
+    assert len(others) == len(changes) and name not in others
+    assert MinhashDedup(sources=("oscar",)).config_name == name  # the selection is not a parameter
+
+
+# --- the stage in Beam ----------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    kept: set[str]
+    rejected: dict[str, tuple[list[str], dict]]  # id -> (reasons, meta)
+    notes: dict[tuple[str, str], int]  # (lang, reason) -> count
+
+
+def run_stage(stage: MinhashDedup, batches: list[list[Document]], out: Path, *beam_args: str) -> Outcome:
+    """Run the stage on `batches` in a DirectRunner pipeline; read back what came out."""
+
+    # Local functions travel to worker processes by value; the test module is not importable there.
+    def doc_rows(batch: list[Document]) -> list[str]:
+        return [json.dumps([d.id, d.reasons, d.meta]) for d in batch]
+
+    def note_rows(entry: tuple) -> list[str]:
+        return [json.dumps(entry)]
+
+    with beam.Pipeline(options=PipelineOptions(list(beam_args))) as pipeline:
+        docs = pipeline | "Docs" >> beam.Create(batches).with_output_types(DocumentBatch)
+        outputs = stage.expand_stage(docs, "near")
+        written = (("kept", outputs.kept, doc_rows), ("rejected", outputs.rejected, doc_rows),
+                   ("notes", outputs.notes, note_rows))
+        for name, collection, rows in written:
+            _ = (collection | f"Rows_{name}" >> beam.FlatMap(rows)
+                 | f"Write_{name}" >> beam.io.WriteToText(str(out / name)))
+
+    def read(name: str) -> list:
+        return [json.loads(line) for path in sorted(glob.glob(f"{out}/{name}*"))
+                for line in Path(path).read_text().splitlines()]
+
+    notes: dict[tuple[str, str], int] = collections.Counter()
+    for (_source, _dataset, lang, _outcome, reason), (count, _) in read("notes"):
+        notes[(lang, reason)] += count
+    return Outcome({i for i, _, _ in read("kept")}, {i: (r, m) for i, r, m in read("rejected")}, dict(notes))
+
+
+def doc(text: str, id: str, lang: str = "en", dataset: str = "web") -> Document:
+    return Document(id, text, "oscar", dataset, lang)
+
+
+def edited(text: str, *positions: int) -> str:
+    """Replace the words at `positions` by another word: a near-copy (each edit breaks 5 shingles)."""
+    words = text.split()
+    for position in positions:
+        words[position] = "replaced"
+    return " ".join(words)
+
+
+def hand_built_clusters() -> list[list[Document]]:
+    """Near-copies of two demo texts, a chain, unrelated texts, other languages, across batches.
+
+    `c1`~`c2`~`c3` are 300-word windows of one text shifted by 40 words: each is verified a
+    near-copy of the next (exact Jaccard 0.76) while `c1` and `c3`, candidates too (they share a
+    band), are not (0.58), so only connected components put them together. `f1` and `f2`, two
+    250-word windows 70 words apart (0.62), are a false candidate: they share bands, and stay apart.
+    """
+    words = EN[21].split()
+    chain = [" ".join(words[start:start + 300]) for start in (0, 40, 80)]
+    windows = [" ".join(EN[5].split()[start:start + 250]) for start in (0, 70)]
+    return [
+        [doc(edited(EN[23], 50), "a3"), doc(EN[11], "u1"), doc(chain[2], "c3"), doc(EN[23], "a2"),
+         doc(windows[0], "f1")],
+        [doc(EN[75], "b9"), doc(edited(EN[23], 10, 200), "a1"), doc(chain[0], "c1"), doc("", "e1"),
+         doc(EN[23], "x1", lang="fr")],  # same text as a2, in another language: compared with nothing
+        [doc(edited(EN[75], 100), "b5", dataset="other"), doc(chain[1], "c2"), doc(EN[36], "u2"),
+         doc(windows[1], "f2"),
+         doc(ZH[19], "z2", lang="zh"), doc(ZH[19][:-30], "z1", lang="zh"), doc(ZH[20], "z3", lang="zh")],
+    ]
+
+
+def test_the_chain_is_joined_only_through_its_middle():
+    stage = MinhashDedup()
+    chain = {d.id: d.text for batch in hand_built_clusters() for d in batch if d.id.startswith("c")}
+    found = {i: shingles(text, 5, WORDS) for i, text in chain.items()}
+    rows = signatures([shingle_hashes(found[i]) for i in ("c1", "c2", "c3")], stage.num_perm, stage.seed)
+    c1, c2, c3 = (set(keys) for keys in band_keys(rows, *stage.bands_rows))
+    assert c1 & c2 and c2 & c3 and c1 & c3  # all candidates; verification keeps the first two
+    assert estimated_jaccard(rows[0], rows[1]) >= 0.7 and estimated_jaccard(rows[1], rows[2]) >= 0.7
+    assert estimated_jaccard(rows[0], rows[2]) < 0.7
+
+    def jaccard(a: str, b: str) -> float:
+        return len(set(found[a]) & set(found[b])) / len(set(found[a]) | set(found[b]))
+
+    assert jaccard("c1", "c2") >= 0.7 and jaccard("c2", "c3") >= 0.7 and jaccard("c1", "c3") < 0.7
+
+
+EXPECTED_DUPLICATES = {"a2": "a1", "a3": "a1", "b9": "b5", "c2": "c1", "c3": "c1", "z2": "z1"}
+
+
+def test_near_copies_and_chains_cluster_to_the_smallest_id_per_language(tmp_path):
+    stage = MinhashDedup()
+    result = run_stage(stage, hand_built_clusters(), tmp_path)
+    assert {i: meta["duplicate_of"] for i, (_, meta) in result.rejected.items()} == EXPECTED_DUPLICATES
+    for reasons, meta in result.rejected.values():
+        assert reasons == ["minhash_dedup:duplicate"]
+        assert meta == {"duplicate_of": meta["cluster"], "cluster": meta["cluster"],
+                        "minhash": stage.config_name}
+    assert result.kept == {"a1", "b5", "c1", "u1", "u2", "e1", "x1", "z1", "z3", "f1", "f2"}
+    signed = f"minhash_dedup:config:{stage.config_name}"
+    assert result.notes == {
+        ("en", signed): 12, ("fr", signed): 1, ("zh", signed): 3, ("en", "minhash_dedup:no_shingles"): 1,
+        ("en", "minhash_dedup:clusters"): 3, ("zh", "minhash_dedup:clusters"): 1}
+
+
+def test_two_worker_processes_give_the_same_result(tmp_path):
+    stage = MinhashDedup()
+    batches = hand_built_clusters()
+    in_process = run_stage(stage, batches, tmp_path / "one")
+    processes = run_stage(stage, batches, tmp_path / "two", "--direct_running_mode=multi_processing",
+                          "--direct_num_workers=2")
+    assert processes == in_process
+    assert {i: meta["duplicate_of"] for i, (_, meta) in in_process.rejected.items()} == EXPECTED_DUPLICATES
+
+
+def test_empty_input_gives_nothing(tmp_path):
+    result = run_stage(MinhashDedup(), [], tmp_path)
+    assert result == Outcome(set(), {}, {})
+
+
+def test_few_rounds_are_counted_as_unconverged(tmp_path):
+    # Ten 300-word windows shifted by 20 words: a chain that one round cannot contract.
+    words = (EN[21] + " " + EN[23]).split()
+    windows = [" ".join(words[start:start + 300]) for start in range(0, 200, 20)]
+    batches = [[doc(text, f"w{9 - i}") for i, text in enumerate(windows)]]
+    result = run_stage(MinhashDedup(max_rounds=1), batches, tmp_path)
+    assert result.notes.get(("en", "minhash_dedup:unconverged"), 0) > 0
+    assert "w0" in result.kept  # the smallest id of a component always survives
