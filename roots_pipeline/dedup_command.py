@@ -88,9 +88,7 @@ def export_json_lines(run_dir: str, text_field: str) -> Export:
     """
     wanted: set[str] = set()
     for row in _rows(os.path.join(run_dir, "rejects")):
-        survivor = row["meta"].get("duplicate_of")
-        if survivor:
-            wanted.add(survivor)
+        wanted.update(row["meta"][key] for key in ("duplicate_of", "cluster") if row["meta"].get(key))
     names: dict[str, Any] = {}
     survivors = duplicates = 0
     with _Replacement(os.path.join(run_dir, "survivors.jsonl")) as out:
@@ -111,8 +109,8 @@ def export_json_lines(run_dir: str, text_field: str) -> Export:
             survivor = row["meta"].get("duplicate_of")
             if survivor:
                 entry["duplicate_of"] = names.get(survivor, survivor)
-                if "cluster" in row["meta"]:
-                    entry["cluster"] = row["meta"]["cluster"]
+                if "cluster" in row["meta"]:  # the cluster is named by its survivor's document id
+                    entry["cluster"] = names.get(row["meta"]["cluster"], row["meta"]["cluster"])
             else:
                 entry["reason"] = ",".join(row["reasons"])
             for key in _CHANGES:

@@ -99,3 +99,39 @@ def test_bad_arguments(corpus, tmp_path, capsys, args, problem):
 def test_output_must_not_be_the_input(exact_run, capsys):
     code = main(["dedup", "--method", "exact", str(exact_run), str(exact_run)])
     assert code == 2 and "must not be the input" in capsys.readouterr().err
+
+
+def test_near_duplicates_and_repeated_substrings(tmp_path):
+    """Near-copies (one word changed in a long text) go with minhash; a paragraph shared by three
+    documents is cut by the suffix array from all but one of them."""
+    texts = english_documents()
+    long = [text for text in texts if len(text.split()) > 200][:6]
+    others = [text for text in texts if text not in long][:3]
+    shared = next(line for line in texts[-1].split("\n") if len(line.encode()) > 80)
+    path = tmp_path / "docs.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i, text in enumerate(long):
+            out.write(json.dumps({"id": f"doc{i}", "text": text}) + "\n")
+        for i, text in enumerate(long[:3]):
+            words = text.split(" ")
+            words[len(words) // 2] = "changed"
+            out.write(json.dumps({"id": f"near{i}", "text": " ".join(words)}) + "\n")
+        for i, text in enumerate(others):
+            out.write(json.dumps({"id": f"quote{i}", "text": f"{text}\n{shared}"}) + "\n")
+    near = tmp_path / "near"
+    assert main(["dedup", "--method", "minhash", "--lang", "en", "--quiet", str(path), str(near)]) == 0
+    removed = read_lines(near / "duplicates.jsonl")
+    assert {frozenset((d["id"], d["duplicate_of"])) for d in removed} == {
+        frozenset((f"doc{i}", f"near{i}")) for i in range(3)}
+    assert all(d["cluster"] == d["duplicate_of"] for d in removed)
+    cut = tmp_path / "cut"
+    assert main(["dedup", "--method", "suffix-array", "--lang", "en", "--quiet", str(path), str(cut)]) == 0
+    changed = {d["id"]: d for d in read_lines(cut / "duplicates.jsonl")}
+    for i in range(3):  # of a text and its near-copy, the one read later loses what they share
+        cut_chars = [sum(end - start for start, end in changed.get(name, {}).get("removed_spans", []))
+                     for name in (f"doc{i}", f"near{i}")]
+        assert max(cut_chars) > 0.9 * len(long[i])
+    survivors = {r["id"]: r["text"] for r in read_lines(cut / "survivors.jsonl")}
+    quotes = [f"quote{i}" for i in range(3)]
+    assert sum(shared in survivors.get(q, "") for q in quotes) == 1
+    assert sum("removed_spans" in changed.get(q, {}) for q in quotes) == 2
