@@ -21,10 +21,11 @@ time; on a shared one, wall time also counts other processes' turns on the core)
   verified. `tuned`: with the two speed-ups its documentation offers;
 * **ours** — the stage's own functions in one process, at the stage's defaults (`--num-perm`,
   `--lsh-threshold` change them): `shingles`, `shingle_hashes` and `signatures` per batch of
-  1,000 documents, `band_keys` for the bands of `lsh_threshold`, buckets grouped in dicts,
-  `verified_bucket_edges` at `threshold` and `components_in_memory`, i.e. the stage without
-  Beam's per-element cost; and once more with `lsh_threshold` = `threshold` (datasketch's bands,
-  verified), to show what choosing the bands for a lower threshold brings;
+  1,000 documents, `band_keys` for the bands of `lsh_threshold`, buckets of node ids grouped in
+  dicts, `bucket_candidates`, `verified_edges` at `threshold` (the stage's `Distinct` and
+  signature joins) and `components_in_memory`, i.e. the stage without Beam's per-element cost;
+  and once more with `lsh_threshold` = `threshold` (datasketch's bands, verified), to show what
+  choosing the bands for a lower threshold brings;
 * **Beam** — the `minhash_dedup` stage itself on the DirectRunner (`in_memory`), once, in wall
   seconds, checked to give the same clusters as `ours` (`--no-beam` skips it).
 
@@ -67,12 +68,13 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from roots_pipeline.dedup.minhash import (
     CHARACTERS,
     band_keys,
+    bucket_candidates,
     components_in_memory,
     optimal_bands_rows,
     shingle_hashes,
     shingles,
     signatures,
-    verified_bucket_edges,
+    verified_edges,
 )
 from roots_pipeline.document import Document
 from roots_pipeline.document_coder import DocumentBatch
@@ -276,26 +278,29 @@ def sign(docs: Corpus, stage: MinhashDedup) -> list[SignedBatch]:
 
 
 def cluster(count: int, signed: list[SignedBatch], stage: MinhashDedup) -> list[int]:
-    """Return the cluster label of each of `count` documents: the stage's buckets, verification and
-    components over signatures from `sign`."""
+    """Return the cluster label of each of `count` documents: the stage's buckets, candidate edges,
+    verification and components over signatures from `sign`."""
     bands, rows = stage.bands_rows
-    # The stage's grouping by (language, band key). Most buckets have one member, so a bucket
-    # becomes a list only with its second: a list per band and document would cost more in
-    # garbage collection passes than the grouping itself.
-    first: dict[str, dict[bytes, tuple[int, bytes]]] = defaultdict(dict)
-    buckets: dict[str, dict[bytes, list[tuple[int, bytes]]]] = defaultdict(dict)
+    # The stage's grouping by (language, band key), of node ids only. Most buckets have one member,
+    # so a bucket becomes a list only with its second: a list per band and document would cost
+    # more in garbage collection passes than the grouping itself.
+    first: dict[str, dict[bytes, int]] = defaultdict(dict)
+    buckets: dict[str, dict[bytes, list[int]]] = defaultdict(dict)
+    signature_of: dict[int, bytes] = {}
     for members, rows_of in signed:
         for (index, lang), row, keys in zip(members, rows_of, band_keys(rows_of, bands, rows), strict=True):
-            member, own_first, own = (index, row.tobytes()), first[lang], buckets[lang]
+            signature_of[index] = row.tobytes()  # the stage's signatures, keyed by node once
+            own_first, own = first[lang], buckets[lang]
             for key in keys:
-                earlier = own_first.setdefault(key, member)
-                if earlier is not member:
+                earlier = own_first.setdefault(key, index)
+                if earlier != index:
                     if key in own:
-                        own[key].append(member)
+                        own[key].append(index)
                     else:
-                        own[key] = [earlier, member]
-    edges = [edge for own in buckets.values() for bucket in own.values()
-             for edge in verified_bucket_edges(bucket, stage.threshold)]
+                        own[key] = [earlier, index]
+    candidates = (edge for own in buckets.values() for bucket in own.values()
+                  for edge in bucket_candidates(bucket))
+    edges = list(verified_edges(candidates, signature_of.__getitem__, stage.threshold))
     labels = components_in_memory(edges, stage.max_rounds)
     return [labels[i][0] if i in labels else i for i in range(count)]
 
@@ -417,8 +422,8 @@ def main() -> int:
     baseline_bands, baseline_rows = optimal_bands_rows(stage.threshold, args.baseline_num_perm)
     print(f"ours: {stage.config_name}: {stage.ngram}-gram shingles ({stage.shingle}: words; characters for "
           f"zh/ja/...), num_perm {stage.num_perm}, seed {stage.seed}, candidates from lsh_threshold "
-          f"{stage.banding_threshold:g} -> {bands} bands x {rows} rows, verified (leaders) at threshold "
-          f"{stage.threshold}")
+          f"{stage.banding_threshold:g} -> {bands} bands x {rows} rows, verified (pairs, star and path) "
+          f"at threshold {stage.threshold}")
     print(f"baseline: datasketch MinHash(num_perm={args.baseline_num_perm}) + MinHashLSH(threshold="
           f"{stage.threshold}) -> {baseline_bands} bands x {baseline_rows} rows, candidates unverified\n")
     print(f"  {'side':<38}{'precision':>10}{'recall':>8}{'F1':>8}{'docs/s':>10}")

@@ -15,7 +15,8 @@ shingle of a batch, one (permutations x shingles) product per block of shingles,
 Candidates and verification. LSH banding finds candidates: documents sharing one band of `rows`
 signature values. The (bands, rows) are datasketch's choice for a *lower* Jaccard than the one
 that defines a near-duplicate, so that pairs at the threshold are candidates almost surely; the
-candidates of each bucket are then verified by leader clustering (`verified_bucket_edges`) on
+candidates of each bucket (node ids only: all pairs of a small bucket, a star and a path through a
+bigger one, `bucket_candidates`) are then verified by their ends' signatures (`verified_edges`),
 the estimated Jaccard (the share of equal signature values) >= threshold, which drops the false
 candidates the lower banding lets in. datasketch's 14 x 9 bands for 0.7 at 128 permutations make
 a pair of Jaccard 0.7 a candidate with probability 0.44 only (0.87 at 0.8); the stage's default
@@ -23,7 +24,9 @@ a pair of Jaccard 0.7 a candidate with probability 0.44 only (0.87 at 0.8); the 
 the estimate's own error, its standard deviation sqrt(J(1 - J) / num_perm): at J = 0.7, 0.041
 with 128 permutations, 0.029 with 256, 0.026 with 320. On `bench/near_dup.py` (2,463 documents,
 edited near-copies, exact-Jaccard truth at 0.7), pairwise F1 over MinHash seeds 1-8, mean
-(lowest):
+(lowest), measured with an earlier verification, leader clustering inside each bucket (the
+candidate pairs, stars and paths verified by signature joins give the very same precision, recall
+and F1 at 320 x 53 x 6 on each of seeds 1-8: 0.980 at seed 1):
 
     num_perm   banding for 0.7        for 0.6                for 0.5
     128        14 x 9   0.885 (0.820)  18 x 7   0.938 (0.893)  25 x 5   0.943 (0.907)
@@ -37,7 +40,8 @@ dozens. Hence the stage's defaults, 320 permutations banded for 0.5 (`lsh_thresh
 choice for 0.7, and the best column above): F1 0.980 at seed 1 and never below 0.95 (with the
 bench's other edits, `--seed 1`: 0.954 to 0.974 over 6 seeds, where 256 permutations give 0.933
 to 0.976). Against 256 they cost about a tenth more CPU on the bench, still over twice
-datasketch's speed, and 55% more shuffle (bands x signature; see the stage).
+datasketch's speed, and 25% more signature shuffle (signatures travel once per document and
+per candidate edge, not per band; see the stage).
 
 Connected components use the alternating large-star / small-star rounds of Kiveris et al.,
 "Connected Components in MapReduce and Beyond" (SoCC 2014): each step groups edges by node and
@@ -51,8 +55,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
+import itertools
 import math
-import operator
 import re
 import unicodedata
 from collections import defaultdict
@@ -79,13 +83,11 @@ _BLOCK_COLUMNS = 4096
 # least, and the steps in which `lsh_threshold_for` lowers the banding threshold to reach it.
 CANDIDATE_RECALL = 0.99
 _LSH_STEP = 0.05
-# Members of one LSH bucket held to be verified in node order: 1,024 x 4 bytes x num_perm, 1.25 MiB
-# at 320 permutations (twice that with the leaders' copy). Bigger buckets are boilerplate families;
-# see `verified_bucket_edges`.
+# Members of one LSH bucket held (node ids only, about 100 bytes each) to give its candidate
+# edges in node order: a path through them and a star around the smallest; see `bucket_candidates`.
 BUCKET_HELD = 1024
-# Leaders compared one by one, below which a loop of 1-D comparisons (about 3 us each) beats one
-# 2-D comparison with all of them (about 20 us); most buckets have one or two.
-_LOOPED_LEADERS = 8
+# Buckets of at most this many members give every pair as a candidate; see `bucket_candidates`.
+ALL_PAIRS_UP_TO = 8
 
 Node = TypeVar("Node")
 Edge = tuple[Node, Node]
@@ -294,64 +296,61 @@ def band_keys(signature_rows: np.ndarray, bands: int, rows: int) -> list[list[by
             for d in range(docs)]
 
 
-def verified_bucket_edges(members: Iterable[tuple[Node, bytes]], threshold: float,
-                          held: int = BUCKET_HELD) -> Iterator[Edge]:
-    """Yield the edges of leader clustering in an LSH bucket: each member joined to the first
-    earlier leader whose signature estimates a Jaccard >= threshold with its own.
+def bucket_candidates(members: Iterable[Node], held: int = BUCKET_HELD,
+                      all_pairs: int = ALL_PAIRS_UP_TO) -> Iterator[Edge]:
+    """Yield the candidate edges of one LSH bucket, each as (smaller node, larger node).
 
-    `members` are (node, signature bytes), each node once. Walking them in node order, a member
-    that matches no leader becomes a leader, so a false candidate (a shared band, an estimate
-    below `threshold`) gets no edge, and near-copies stay together even when the bucket's
-    smallest member is none of theirs, where comparing every member with the smallest only
-    loses them. The order makes the edges independent of the order Beam delivers the members.
+    `members` are nodes (ids only, no signatures), each node once. A bucket of at most
+    `all_pairs` members gives every pair; a bigger one a star around its smallest member and a
+    path through its `held` smallest in node order, so a near-copy is compared with the smallest
+    member and with its neighbours in id order (the smallest member is often none of its
+    near-copies: the star alone loses those). The edges depend on the members, never on the order
+    Beam delivers them. Candidates are verified afterwards against the two ends' signatures
+    (`verified_edges`), so a false candidate costs a comparison, not a wrong edge.
 
-    Bounds: the `held` smallest members are held (`heapq.nsmallest`, one pass) and the leaders'
-    signatures copied into one array, so memory is at most 2 x `held` x 4 x num_perm bytes
-    (2.5 MiB at the defaults' 320 permutations) whatever the bucket's size; comparisons are at most
-    members x leaders x num_perm values, leaders <= `held`, and a member whose signature equals
-    an earlier one's costs a lookup, so a bucket of copies costs one step per member. Members
-    beyond the `held` smallest (a second pass, only in a bigger bucket) join a leader or nobody:
-    making them leaders would make the edges depend on the arrival order. They keep their other
-    bands.
+    Bounds: the `held` smallest nodes are held (`heapq.nsmallest`, one pass), about 100 bytes
+    each, whatever the bucket's size; a bucket gives fewer than 2 edges per member (at most
+    `all_pairs` - 1 in a small one), never all pairs of a big one. Members beyond the `held`
+    smallest (a second pass, only in a bigger bucket) get the star edge only.
     """
-    first = heapq.nsmallest(held, members, key=operator.itemgetter(0))
+    first = heapq.nsmallest(held, members)
     if len(first) < 2:
         return
-    width = len(first[0][1]) // 4
-    need = agreements_needed(threshold, width)
-    leaders = np.empty((len(first), width), dtype=np.uint32)
-    leader_nodes: list[Node] = []
-    # Signature -> the leader it matched first. Equal signatures match the same first leader, so
-    # exact copies (most of a boilerplate bucket) cost a lookup, not a comparison.
-    known: dict[bytes, Node] = {}
-
-    def leader_of(signature_bytes: bytes) -> Node | None:
-        if signature_bytes in known:
-            return known[signature_bytes]
-        signature = np.frombuffer(signature_bytes, dtype=np.uint32)
-        count = len(leader_nodes)
-        if count <= _LOOPED_LEADERS:  # one small comparison each: cheaper than numpy's 2-D calls
-            for index in range(count):
-                if np.count_nonzero(leaders[index] == signature) >= need:
-                    return leader_nodes[index]
-            return None
-        matches = np.flatnonzero(np.count_nonzero(leaders[:count] == signature, axis=1) >= need)
-        return leader_nodes[matches[0]] if len(matches) else None
-
-    for node, signature_bytes in first:
-        leader = leader_of(signature_bytes)
-        if leader is None:
-            leaders[len(leader_nodes)] = np.frombuffer(signature_bytes, dtype=np.uint32)
-            leader_nodes.append(node)
-            known[signature_bytes] = node
-        else:
-            known[signature_bytes] = leader
-            yield leader, node
+    if len(first) <= all_pairs:
+        yield from itertools.combinations(first, 2)  # sorted, so each pair is (smaller, larger)
+        return
+    smallest = first[0]
+    for node in first[1:]:
+        yield smallest, node
+    yield from zip(first[1:-1], first[2:], strict=True)  # the path; its first edge is the star's
     if len(first) == held:  # perhaps more members than held: read the bucket again for them
-        last = first[-1][0]
-        for node, signature_bytes in members:
-            if node > last and (leader := leader_of(signature_bytes)) is not None:
-                yield leader, node
+        last = first[-1]
+        for node in members:
+            if node > last:
+                yield smallest, node
+
+
+def close_enough(left: bytes, right: bytes, need: int) -> bool:
+    """Return whether two signatures (uint32 bytes) agree in at least `need` values
+    (`agreements_needed`): the estimated Jaccard reaches the threshold."""
+    return int(np.count_nonzero(np.frombuffer(left, dtype=np.uint32) ==
+                                np.frombuffer(right, dtype=np.uint32))) >= need
+
+
+def verified_edges(candidates: Iterable[Edge], signature_of: Callable[[Node], bytes],
+                   threshold: float) -> Iterator[Edge]:
+    """Yield the distinct candidate edges whose ends' signatures estimate a Jaccard >= threshold.
+
+    The single-process twin of the stage's `Distinct` and two signature joins, for the tests and
+    the benchmark.
+    """
+    need = None
+    for left, right in sorted(set(candidates)):
+        first, second = signature_of(left), signature_of(right)
+        if need is None:
+            need = agreements_needed(threshold, len(first) // 4)
+        if close_enough(first, second, need):
+            yield left, right
 
 
 # --- connected components -------------------------------------------------------------------------

@@ -8,26 +8,31 @@ step, none holding a dataset:
    word n-grams, or character n-grams for languages written without spaces), datasketch-compatible
    signatures of `num_perm` values, and one key per LSH band, the (bands, rows) datasketch's
    `MinHashLSH` picks for `lsh_threshold` (by default the highest step of 0.05 below `threshold`
-   whose bands find 99% of the pairs at `threshold`), each with the node and its signature. Keys are
-   (language, band): documents of different languages are never compared; documents of one
-   language are, across datasets and sources. Documents without any shingle (empty, or only
-   punctuation) pass untouched.
-2. **Buckets** (`GroupByKey` on band keys): candidates verified by leader clustering
-   (`dedup.minhash.verified_bucket_edges`): in id order, each member joined to the first earlier
-   leader whose signature estimates a Jaccard similarity of at least `threshold` with its own,
-   or made a leader. The bands are chosen for `lsh_threshold` < `threshold` so that pairs at the
-   threshold are candidates almost surely (0.999 of the pairs of Jaccard 0.7 at the defaults,
-   where datasketch's bands for 0.7 at 128 permutations find 0.44 of them); verification removes
-   the false candidates that lets in (datasketch's LSH does not verify). `dedup/minhash.py` has
-   the measurements.
-3. **Components**: `max_rounds` rounds of Kiveris et al.'s large-star and small-star steps, each a
+   whose bands find 99% of the pairs at `threshold`), each with the node only, and the node's
+   signature once. Keys are (language, band): documents of different languages are never
+   compared; documents of one language are, across datasets and sources. Documents without any
+   shingle (empty, or only punctuation) pass untouched.
+2. **Candidates** (`GroupByKey` on band keys, node ids only): each bucket gives candidate edges
+   (`dedup.minhash.bucket_candidates`): every pair in a bucket of at most `ALL_PAIRS_UP_TO` (8)
+   members, else a star around its smallest member and a path through its members in id order,
+   so a near-copy meets the smallest member and its neighbours in id order, never all pairs of a
+   big bucket. `Distinct` merges the edges the bands repeat.
+3. **Verification**: two joins by node (`CoGroupByKey` with the signatures): each edge keyed by
+   its smaller end takes that end's signature, is keyed by its larger end and compared with its
+   signature there; it stays if the signatures estimate a Jaccard similarity of at least
+   `threshold` (`agreements_needed` equal values). The bands are chosen for `lsh_threshold` <
+   `threshold` so that pairs at the threshold are candidates almost surely (0.999 of the pairs of
+   Jaccard 0.7 at the defaults, where datasketch's bands for 0.7 at 128 permutations find 0.44 of
+   them); verification removes the false candidates that lets in (datasketch's LSH does not
+   verify). `dedup/minhash.py` has the measurements.
+4. **Components**: `max_rounds` rounds of Kiveris et al.'s large-star and small-star steps, each a
    `GroupByKey` by node; the graph cannot tell Beam when it is done, so the rounds are a fixed
    number. A last pair of steps gives every node its label, the smallest document id of its
    cluster, and checks that the rounds sufficed: each node whose neighbours disagree is counted in
    the `minhash_dedup:unconverged` note (it then takes the smallest label it saw: a document of
    its own cluster, possibly not the survivor). Ten rounds contract a chain of about a thousand
    near-copies, and random graphs of any size seen in testing (5 rounds at 10,000 nodes).
-4. **Join**: labels joined to their batches by batch id (as `dedup_document` does), so batches
+5. **Join**: labels joined to their batches by batch id (as `dedup_document` does), so batches
    keep their documents and order. In every cluster the document with the smallest id survives,
    the same on every runner; the others are rejected as `minhash_dedup:duplicate` (a duplicate in
    the ledger) with `meta["duplicate_of"]` = `meta["cluster"]` = the survivor's id and
@@ -40,16 +45,23 @@ survivor is) and `minhash_dedup:unconverged`.
 
 Memory per worker: one batch's 4-byte shingle hashes, one document's shingles and a block of
 num_perm x 4,096 hash products (5 MiB at 320) while signing; in a bucket, its `BUCKET_HELD`
-(1,024) smallest members with their signatures, 4 x num_perm bytes each, and a copy of the
-leaders' (at most 2.5 MiB at 320), whatever the bucket's size (a bigger one is read again for the
-rest, each checked against the leaders only); one node's distinct neighbours per round, which
-for a cluster's smallest node is the whole cluster, about 150 bytes per member; one batch with
-its documents' labels at the join. A giant bucket (thousands of boilerplate pages) costs at most
-one edge per member, never all pairs, and its exact copies one dictionary lookup each.
+(1,024) smallest node ids (about 100 bytes each) whatever the bucket's size (a bigger one is read
+again for the rest, each given one star edge); at the first join, one node's signature and the
+other ends of its edges (node ids: a giant bucket's smallest member holds every member's); at the
+second, one node's signature and those of its candidates' smaller ends, at most bands x
+(`ALL_PAIRS_UP_TO` - 1) signatures (480 KB at the defaults; under 2 per band, 140 KB, outside
+small buckets); one node's distinct neighbours per round, which for a cluster's smallest node is
+the whole cluster, about 150 bytes per member; one batch with its documents' labels at the join. A
+giant bucket (thousands of boilerplate pages) costs fewer than two candidate edges per member,
+never all pairs.
 
-Shuffle: verification needs the signatures in the buckets, so every band a document emits
-carries its signature: bands x (4 x num_perm + 4 x rows + the node) bytes per document, 53 x
-about 1.35 KB = 71 KB at the defaults, against about 3.5 KB for the keys and nodes alone.
+Shuffle: band keys carry node ids only, bands x (4 x rows + 2 + the node) bytes, about 3.1 KB
+per document at the defaults' 53 x 6; the signature (4 x num_perm bytes and the node, 1.3 KB at
+320) twice, once per join; and per distinct candidate edge about 1.4 KB (the smaller end's
+signature, at the second join) plus the edge's node ids before `Distinct`. Measured with Beam's
+coder on `bench/near_dup.py` (half its documents with near-copies): 7.7 KB per document (3.1 KB
+keys, 2.6 KB signatures, 1.3 KB edges with signatures, 0.7 KB candidates), where carrying the
+signature in every band took 71 KB.
 """
 
 from __future__ import annotations
@@ -62,10 +74,14 @@ from dataclasses import dataclass
 import apache_beam as beam
 
 from roots_pipeline.dedup.minhash import (
+    ALL_PAIRS_UP_TO,
     BUCKET_HELD,
     SHINGLE_KINDS,
+    agreements_needed,
     band_keys,
     both_ways,
+    bucket_candidates,
+    close_enough,
     final_label,
     large_star,
     lsh_threshold_for,
@@ -76,7 +92,6 @@ from roots_pipeline.dedup.minhash import (
     shingles,
     signatures,
     small_star,
-    verified_bucket_edges,
 )
 from roots_pipeline.document import Document
 from roots_pipeline.document_coder import DocumentBatch
@@ -88,6 +103,7 @@ from roots_pipeline.stages.base import CorpusOutputs, CorpusStage
 Node = tuple[str, str]  # (document id, id of its batch's first document): sorts by document id
 AUTO = "auto"
 MAX_PERMUTATIONS = 1024  # 4 KiB per signature; choosing (bands, rows) for 1024 already takes 1.6 s
+SIGNATURES = "signatures"
 # Version of the shingling (normalisation, joining): part of `config_name`, bumped when it changes.
 _SHINGLING_VERSION = 1
 
@@ -158,7 +174,9 @@ class MinhashDedup(CorpusStage):
         bands, rows = self.bands_rows
         settings = {"shingle": self.shingle, "ngram": self.ngram, "num_perm": self.num_perm,
                     "seed": self.seed, "threshold": self.threshold, "lsh_threshold": self.banding_threshold,
-                    "bands": bands, "rows": rows, "verification": "leaders", "bucket_held": BUCKET_HELD,
+                    "bands": bands, "rows": rows,
+                    "verification": "pairs-star-path", "bucket_held": BUCKET_HELD,
+                    "all_pairs_up_to": ALL_PAIRS_UP_TO,
                     "max_rounds": self.max_rounds, "scheme": "affine32", "shingling": _SHINGLING_VERSION}
         digest = hashlib.blake2b(json.dumps(settings, sort_keys=True).encode(), digest_size=4).hexdigest()
         return (f"minhash_{self.ngram}{self.shingle[0]}_{self.num_perm}p_t{self.threshold:g}"
@@ -169,12 +187,16 @@ class MinhashDedup(CorpusStage):
         return shingle_kind(lang) if self.shingle == AUTO else self.shingle
 
     def expand_stage(self, batches: beam.PCollection, label: str) -> CorpusOutputs:
-        signed = batches | f"{label}_Sign" >> beam.ParDo(_SignBatch(self)).with_outputs(NOTES, main="bands")
-        edges = (
+        signed = batches | f"{label}_Sign" >> beam.ParDo(_SignBatch(self)).with_outputs(
+            NOTES, SIGNATURES, main="bands")
+        candidates = (
             signed.bands
             | f"{label}_GroupBuckets" >> beam.GroupByKey()
-            | f"{label}_BucketEdges" >> beam.FlatMap(_bucket_edges, self.threshold)
+            | f"{label}_BucketCandidates" >> beam.FlatMap(_bucket_candidates)
+            | f"{label}_DistinctCandidates" >> beam.Distinct()
         )
+        edges = _verified(candidates, signed[SIGNATURES], agreements_needed(self.threshold, self.num_perm),
+                          f"{label}_Verify")
         for index in range(self.max_rounds):
             edges = _star_step(edges, large_star, f"{label}_LargeStar{index}")
             edges = _star_step(edges, small_star, f"{label}_SmallStar{index}")
@@ -196,8 +218,8 @@ class MinhashDedup(CorpusStage):
 
 
 class _SignBatch(beam.DoFn):
-    """Yields ((language, band key), (node, signature bytes)) per band of each document with
-    shingles, and the `config`/`no_shingles` notes."""
+    """Yields ((language, band key), node) per band of each document with shingles, (node,
+    signature bytes) once per document (`signatures`), and the `config`/`no_shingles` notes."""
 
     def __init__(self, stage: MinhashDedup) -> None:
         self._stage = stage
@@ -221,17 +243,52 @@ class _SignBatch(beam.DoFn):
         rows = signatures(hashes, stage.num_perm, stage.seed)
         for node, lang, row, keys in zip(nodes, langs, rows, band_keys(rows, self._bands, self._rows),
                                          strict=True):
-            member = (node, row.tobytes())
+            yield beam.pvalue.TaggedOutput(SIGNATURES, (node, row.tobytes()))
             for key in keys:
-                yield (lang, key), member
+                yield (lang, key), node
         for entry in tally.items():
             yield beam.pvalue.TaggedOutput(NOTES, entry)
 
 
-def _bucket_edges(bucket: tuple[object, Iterable[tuple[Node, bytes]]],
-                  threshold: float) -> Iterator[tuple[Node, Node]]:
-    """Return the verified edges of one (band key, members) bucket."""
-    return verified_bucket_edges(bucket[1], threshold)
+def _bucket_candidates(bucket: tuple[object, Iterable[Node]]) -> Iterator[tuple[Node, Node]]:
+    """Return the candidate edges, (smaller, larger node), of one (band key, members) bucket."""
+    return bucket_candidates(bucket[1])
+
+
+def _verified(candidates: beam.PCollection, signed: beam.PCollection, need: int,
+              label: str) -> beam.PCollection:
+    """Keep the candidate edges whose ends' signatures agree in at least `need` values.
+
+    Two joins by node: the edges keyed by their smaller end take its signature and are keyed by
+    their larger end, where they meet its signature and are compared.
+    """
+    halves = (
+        {SIGNATURES: signed, "edges": candidates}
+        | f"{label}_JoinSmaller" >> beam.CoGroupByKey()
+        | f"{label}_AttachSmaller" >> beam.FlatMapTuple(_attach_smaller)
+    )
+    return (
+        {SIGNATURES: signed, "edges": halves}
+        | f"{label}_JoinLarger" >> beam.CoGroupByKey()
+        | f"{label}_Compare" >> beam.FlatMapTuple(_compared, need)
+    )
+
+
+def _attach_smaller(node: Node, joined: dict[str, Iterable]) -> Iterator[tuple[Node, tuple[Node, bytes]]]:
+    """Yield (larger end, (node, node's signature)) for each candidate edge whose smaller end is `node`."""
+    for signature in joined[SIGNATURES]:
+        for larger in joined["edges"]:
+            yield larger, (node, signature)
+
+
+def _compared(node: Node, joined: dict[str, Iterable], need: int = 0) -> Iterator[tuple[Node, Node]]:
+    """Yield (smaller end, node) for each candidate edge ending at `node` whose signatures are close.
+
+    `need` is always passed; Beam's `FlatMapTuple` only accepts extra arguments with defaults."""
+    for signature in joined[SIGNATURES]:
+        for smaller, other in joined["edges"]:
+            if close_enough(other, signature, need):
+                yield smaller, node
 
 
 def _star_step(edges: beam.PCollection, step: Callable[[Node, Iterable[Node]], Iterator[tuple[Node, Node]]],

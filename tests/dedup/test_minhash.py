@@ -1,6 +1,6 @@
 """MinHash near-duplicate dedup: datasketch-identical signatures and LSH parameters, shingles,
-leader verification of buckets, components against union-find, and the `minhash_dedup` stage in
-Beam on near-copies of demo texts (in process and with two worker processes)."""
+candidate edges of buckets and their verification, components against union-find, and the
+`minhash_dedup` stage in Beam on near-copies of demo texts (in process and with two worker processes)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roots_pipeline.dedup.minhash import (
+    ALL_PAIRS_UP_TO,
     CANDIDATE_RECALL,
     CHARACTERS,
     WORDS,
     agreements_needed,
     band_keys,
+    bucket_candidates,
     candidate_probability,
     components_in_memory,
     estimated_jaccard,
@@ -35,7 +37,7 @@ from roots_pipeline.dedup.minhash import (
     shingle_kind,
     shingles,
     signatures,
-    verified_bucket_edges,
+    verified_edges,
 )
 from roots_pipeline.document import Document
 from roots_pipeline.document_coder import DocumentBatch
@@ -151,12 +153,24 @@ def test_agreements_needed_is_the_exact_count_for_the_estimate():
             assert need / num_perm >= threshold and (need == 0 or (need - 1) / num_perm < threshold)
 
 
-def test_a_bucket_of_copies_is_a_star_around_its_smallest_member():
-    signature = signatures_of(EN[0])[0]
-    members = [(f"{i:05d}", signature) for i in range(2000, 0, -1)]
-    edges = list(verified_bucket_edges(members, 0.7))
-    assert len(edges) == 1999 and {a for a, _ in edges} == {"00001"}
-    assert sorted(verified_bucket_edges(members, 0.7, held=16)) == sorted(edges)  # past the held ones too
+def test_a_big_bucket_is_a_star_and_a_path_never_all_pairs():
+    members = [f"{i:05d}" for i in range(2000, 0, -1)]
+    edges = list(bucket_candidates(members))
+    star = {("00001", m) for m in members if m != "00001"}
+    path = {(f"{i:05d}", f"{i + 1:05d}") for i in range(2, 1024)}  # through the 1,024 smallest
+    assert len(edges) == len(set(edges)) and set(edges) == star | path
+    short_path = {(f"{i:05d}", f"{i + 1:05d}") for i in range(2, 16)}
+    assert set(bucket_candidates(members, held=16)) == star | short_path
+    assert all(a < b for a, b in edges)
+
+
+def test_a_small_bucket_gives_every_pair():
+    members = ["d", "b", "a", "c"]
+    assert sorted(bucket_candidates(members)) == [("a", "b"), ("a", "c"), ("a", "d"), ("b", "c"), ("b", "d"),
+                                                  ("c", "d")]
+    assert len(list(bucket_candidates([str(i) for i in range(10, 10 + ALL_PAIRS_UP_TO)]))) == (
+        ALL_PAIRS_UP_TO * (ALL_PAIRS_UP_TO - 1) // 2)
+    assert list(bucket_candidates(["a"])) == []
 
 
 def test_verification_removes_a_false_candidate():
@@ -167,29 +181,28 @@ def test_verification_removes_a_false_candidate():
     rows = np.frombuffer(f1 + f2, dtype=np.uint32).reshape(2, -1)
     first, second = band_keys(rows, *MinhashDedup().bands_rows)
     assert set(first) & set(second) and estimated_jaccard(rows[0], rows[1]) < 0.7
-    assert list(verified_bucket_edges([("f2", f2), ("f1", f1)], 0.7)) == []
+    signature_of = {"f1": f1, "f2": f2}.__getitem__
+    assert list(verified_edges(bucket_candidates(["f2", "f1"]), signature_of, 0.7)) == []
 
 
-def test_leaders_keep_near_copies_together_when_the_smallest_member_is_not_one():
+def test_near_copies_are_verified_when_the_smallest_member_is_not_one():
     # "a" (another text) is the bucket's smallest member: checking every member against it alone
-    # would lose the pair "b" ~ "c"; as leaders, "b" starts its own group and "c" joins it.
-    other, text, copy = signatures_of(EN[11], EN[23], edited(EN[23], 50))
-    members = [("c", copy), ("a", other), ("b", text)]
-    assert list(verified_bucket_edges(members, 0.7)) == [("b", "c")]
+    # would lose the pair "b" ~ "c"; a small bucket's pairs, or a big one's path, keep it.
+    other, text, copy, fourth, fifth = signatures_of(EN[11], EN[23], edited(EN[23], 50), EN[36], EN[75])
+    signature_of = {"a": other, "b": text, "c": copy, "d": fourth, "e": fifth}.__getitem__
+    assert list(verified_edges(bucket_candidates(["c", "a", "b"]), signature_of, 0.7)) == [("b", "c")]
+    many = ["c", "a", "b", "d", "e"]  # as a big bucket: the star misses b ~ c, the path a-b-c-d-e has it
+    assert list(verified_edges(bucket_candidates(many, all_pairs=2), signature_of, 0.7)) == [("b", "c")]
 
 
-def test_leader_edges_do_not_depend_on_the_members_order():
-    # Two families and strays, more members than held: the second pass joins the rest to leaders.
-    families = signatures_of(EN[23], edited(EN[23], 5), edited(EN[23], 90), EN[75], edited(EN[75], 40),
-                             EN[11], EN[36])
-    members = [(f"{i:03d}", families[i % len(families)]) for i in range(60)]
-    expected = sorted(verified_bucket_edges(members, 0.7, held=10))
-    leaders = {a for a, _ in expected}
-    assert leaders <= {f"{i:03d}" for i in range(10)} and len(expected) == 60 - len(leaders)
-    for seed in range(5):
-        shuffled = members[:]
-        random.Random(seed).shuffle(shuffled)
-        assert sorted(verified_bucket_edges(shuffled, 0.7, held=10)) == expected
+def test_candidates_do_not_depend_on_the_members_order():
+    members = [f"{i:03d}" for i in range(60)]
+    for held, all_pairs in ((10, 8), (1024, 8), (1024, 100)):
+        expected = sorted(bucket_candidates(members, held, all_pairs))
+        for seed in range(5):
+            shuffled = members[:]
+            random.Random(seed).shuffle(shuffled)
+            assert sorted(bucket_candidates(shuffled, held, all_pairs)) == expected
 
 
 def union_find_labels(edges: list[tuple[int, int]]) -> dict[int, int]:
