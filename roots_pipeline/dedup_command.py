@@ -23,9 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-import pyarrow as pa
-
 from roots_pipeline.errors import RootsError
+from roots_pipeline.output.shard_reader import shard_batches
 from roots_pipeline.recipe import Recipe, command_line_recipe
 
 # `--method` → the stage it runs (each is also a recipe stage under that name)
@@ -126,17 +125,11 @@ def _rows(folder: str) -> Iterator[dict[str, Any]]:
     if not os.path.isdir(folder):
         return
     for code in sorted(os.listdir(folder)):
-        state = os.path.join(folder, code, "state.json")
-        if not os.path.isfile(state):
-            continue
-        with open(state, encoding="utf-8") as handle:
-            names = [entry["filename"] for entry in json.load(handle)["_data_files"]]
-        for name in names:
-            with pa.memory_map(os.path.join(folder, code, name)) as source:
-                for batch in pa.ipc.open_stream(source):
-                    for row in batch.to_pylist():
-                        row["meta"] = json.loads(row["meta"])
-                        yield row
+        if os.path.isfile(os.path.join(folder, code, "state.json")):
+            for batch in shard_batches(os.path.join(folder, code)):
+                for row in batch.to_pylist():
+                    row["meta"] = json.loads(row["meta"])
+                    yield row
 
 
 def _record(row: dict[str, Any], text_field: str) -> dict[str, Any]:

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import pyarrow as pa
 
 from roots_pipeline.errors import RootsError
 
@@ -61,27 +58,3 @@ def _read_json(path: str, fix: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RootsError(f"{path}: not a JSON object; {fix}")
     return data
-
-
-def shard_batches(folder: str, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
-    """Yield the record batches of one language folder's shards, in shard order, with `columns` only.
-
-    One batch (about 1,000 documents) is in memory at a time; the file is memory-mapped, so columns
-    not asked for are never copied.
-    """
-    state = os.path.join(folder, "state.json")
-    try:
-        with open(state, encoding="utf-8") as handle:
-            names = [entry["filename"] for entry in json.load(handle)["_data_files"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RootsError(f"{state}: not a shard index written by `roots run` ({exc}); run it again") from exc
-    for name in names:
-        if os.sep in name or name.startswith("."):
-            raise RootsError(f"{state}: shard name {name!r} is not a file of this folder")
-        path = os.path.join(folder, name)
-        try:
-            reader = pa.ipc.open_stream(pa.memory_map(path))
-            for batch in reader:
-                yield batch.select(list(columns))
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise RootsError(f"{path}: cannot read the shard ({exc}); run `roots run --force` again") from exc

@@ -19,8 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from roots_pipeline.cards.run_folder import DATA, REJECTS, RunFolder, shard_batches
+from roots_pipeline.cards.run_folder import DATA, REJECTS, RunFolder
 from roots_pipeline.filters import SCORES
+from roots_pipeline.output.shard_reader import shard_batches
 from roots_pipeline.pii import redact
 
 KEPT, REMOVED = "kept", "removed"

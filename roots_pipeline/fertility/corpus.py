@@ -13,7 +13,8 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from roots_pipeline.cards.run_folder import DATA, RunFolder, shard_batches
+from roots_pipeline.cards.run_folder import DATA, RunFolder
+from roots_pipeline.output.shard_reader import shard_batches
 
 
 def held_out(doc_id: str, share: float) -> bool:

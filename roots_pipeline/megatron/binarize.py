@@ -58,6 +58,7 @@ from roots_pipeline.megatron.blend import (
 from roots_pipeline.megatron.indexed import HEADER, IndexedDatasetWriter, bin_path, idx_path
 from roots_pipeline.megatron.tokenizer import LoadedTokenizer, encode_documents
 from roots_pipeline.output.atomic import write_atomically
+from roots_pipeline.output.shard_reader import shard_paths
 
 FORMAT = "roots-pipeline/megatron/1"  # part of every fingerprint: bump when output bytes change
 MERGED = "merged"
@@ -124,7 +125,7 @@ def binarize(input_path: str, out: str | None, tokenizer: LoadedTokenizer, optio
     languages: dict[str, LanguageCounts] = {}
     fingerprints: dict[str, str] = {}
     for lang, folder in folders:
-        shards = shard_files(folder)
+        shards = shard_paths(folder)
         fingerprint = _fingerprint({"format": FORMAT, "tokenizer": tokenizer.sha256,
                                     "eod_id": tokenizer.eod_id, "dtype": tokenizer.dtype.name,
                                     "text_field": options.text_field,
@@ -181,25 +182,6 @@ def find_languages(input_path: str, selected: tuple[str, ...]) -> tuple[list[tup
             raise RootsError(f"--lang {','.join(unknown)}: not in {input_path} (found: {', '.join(found)})")
         found = {name: found[name] for name in found if name in selected}
     return list(found.items()), default_out
-
-
-def shard_files(folder: str) -> list[str]:
-    """Return the paths of a language folder's shards, in the order its `state.json` lists them."""
-    state = os.path.join(folder, "state.json")
-    try:
-        with open(state, encoding="utf-8") as handle:
-            names = [entry["filename"] for entry in json.load(handle)["_data_files"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RootsError(f"{state}: not a `datasets` state file with a _data_files list ({exc})") from exc
-    paths = []
-    for name in names:
-        if not isinstance(name, str) or os.path.basename(name) != name:
-            raise RootsError(f"{state}: shard name {name!r} is not a file name in the folder")
-        path = os.path.join(folder, name)
-        if not os.path.isfile(path):
-            raise RootsError(f"{path}: listed in {state} but missing; re-run the pipeline that wrote it")
-        paths.append(path)
-    return paths
 
 
 def in_valid_split(ids: list[str], fraction: float) -> np.ndarray:

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from roots_pipeline.errors import RootsError
 from roots_pipeline.filters import SCORES
 from roots_pipeline.language_config import language_code
+from roots_pipeline.output.shard_reader import shard_batches
 
 STAGE = "quality_filter"
 REASON_PREFIX = f"{STAGE}:"
@@ -161,20 +162,5 @@ def _read(run: str, kind: str, lang: str) -> tuple[np.ndarray, dict[str, np.ndar
 def _batches(run: str, kind: str, lang: str, columns: list[str]) -> Iterator[pa.RecordBatch]:
     """Yield one language folder's record batches with `columns`; nothing when it has no shards."""
     folder = os.path.join(run, kind, lang)
-    state = os.path.join(folder, "state.json")
-    if not os.path.isfile(state):
-        return
-    try:
-        with open(state, encoding="utf-8") as handle:
-            names = [entry["filename"] for entry in json.load(handle)["_data_files"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RootsError(f"{state}: not a shard index written by `roots run` ({exc}); run it again") from exc
-    for name in names:
-        if os.sep in name or name.startswith("."):
-            raise RootsError(f"{state}: shard name {name!r} is not a file of this folder")
-        path = os.path.join(folder, name)
-        try:
-            for batch in pa.ipc.open_stream(pa.memory_map(path)):
-                yield batch.select(columns)
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise RootsError(f"{path}: cannot read the shard ({exc}); run `roots run --force` again") from exc
+    if os.path.isfile(os.path.join(folder, "state.json")):
+        yield from shard_batches(folder, columns)

@@ -26,11 +26,11 @@ from roots_pipeline.megatron.binarize import (
     BinarizeOptions,
     binarize,
     in_valid_split,
-    shard_files,
     text_batches,
 )
 from roots_pipeline.megatron.blend import blend_weights, data_path
 from roots_pipeline.megatron.tokenizer import load_tokenizer
+from roots_pipeline.output.shard_reader import shard_paths
 from roots_pipeline.output.shards import shard_name, shard_schema, to_record_batch
 from tests.conftest import DEMO
 
@@ -213,7 +213,7 @@ def test_batches_keep_order_and_limits(corpus, monkeypatch):
     run, documents = corpus
     monkeypatch.setattr(binarize_module, "BATCH_DOCS", 3)
     monkeypatch.setattr(binarize_module, "BATCH_BYTES", 3000)  # two en documents are longer
-    batches = list(text_batches(shard_files(os.path.join(run, "data", "en")), "text", with_ids=True))
+    batches = list(text_batches(shard_paths(os.path.join(run, "data", "en")), "text", with_ids=True))
     assert [text for batch in batches for text in batch.texts] == [d.text for d in documents["en"]]
     assert [i for batch in batches for i in batch.ids] == [d.id for d in documents["en"]]
     for batch in batches:
