@@ -23,7 +23,8 @@ Figures per size, all from runs in this process's lifetime:
 
 * wall time of the pipeline (`run.json`'s `wall_seconds`: planning, Beam, ledger) and of the
   `roots run` process (also Python start-up, imports and the data cards written after the run);
-  documents read, docs/s, MB/s of input text, seconds per MB;
+  the CPU seconds (user + system) of that process and its workers; documents read, docs/s, MB/s
+  of input text, seconds per MB;
 * peak RSS per process, by psutil polling the process tree every `--poll` seconds (a peak shorter
   than that can be missed): the `roots run` process, which on the DirectRunner is also the runner
   holding every shuffle and every collection passed between fused steps in memory, and the
@@ -32,10 +33,11 @@ Figures per size, all from runs in this process's lifetime:
   `roots run`, the exact peak of the single largest process of the tree (not a sum);
 * wall time per stage: Beam does not report one, so for sizes up to `--stage-timing-max-mb` the
   recipe is also run with only its first k stages (k = 0 … n-1, same sources, same options) and
-  each stage's time is the difference between consecutive prefixes (k = 0: reading and writing
-  alone). A difference also includes the change in what is written (a filter that removes a third
-  of the documents makes the writing cheaper), so it is an estimate; on a shared machine, small
-  ones can even be negative.
+  each stage's time, wall and CPU, is the difference between consecutive prefixes (k = 0: reading
+  and writing alone). A difference also includes the change in what is written (a filter that
+  removes a fifth of the documents makes the writing cheaper), so it is an estimate; on a shared
+  machine wall-time differences move with other users' load (small ones can even be negative),
+  CPU-time ones much less. `--repeat` keeps the fastest of several runs.
 
 Time per MB at 1 GB is compared with the one at 100 MB (the issue's target: within 1.5 ×), and
 the worker peaks with the bounds the dedup stages state (`stages/near_dedup.py`,
@@ -92,10 +94,12 @@ LANGS = ("en", "es", "fr", "id", "pt", "zh")
 GENERATOR_VERSION = 1
 RESERVOIR = 4096  # earlier documents of a language that copies are drawn from
 TARGET_RATIO = 1.5  # time per MB at 1 GB / time per MB at 100 MB, from the issue
-# Run by a wrapper process around `roots run`: its RUSAGE_CHILDREN peak is that run's alone.
+# Run by a wrapper process around `roots run`: its RUSAGE_CHILDREN figures are that run's alone
+# (the peak RSS of its largest process, KiB, and the CPU seconds of the whole tree).
 _WRAPPER = ("import resource, subprocess, sys\n"
             "rc = subprocess.call(sys.argv[2:])\n"
-            "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+            "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "open(sys.argv[1], 'w').write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}')\n"
             "sys.exit(rc)\n")
 
 
@@ -294,6 +298,7 @@ class Run:
     workers_seen: int
     tree_peak_mb: float
     largest_maxrss_mb: float
+    cpu_s: float
     docs_in: int
     bytes_in: int
     kept: int
@@ -368,13 +373,13 @@ def roots_command() -> list[str]:
 def run_recipe_process(recipe: Path, folder: Path, stages: int, args: argparse.Namespace) -> Run:
     """Run `roots run` on the recipe in a subprocess, polling its memory; return its figures."""
     output = folder / f"run-{stages}"
-    maxrss_file = folder / f"maxrss-{stages}"
+    usage_file = folder / f"usage-{stages}"
     log = folder / f"log-{stages}.txt"
     command = [*roots_command(), "run", str(recipe), "--out", str(output), "--force", "--quiet",
                "--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"]
     started = time.perf_counter()
     with log.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(maxrss_file), *command],
+        proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(usage_file), *command],
                                 stdout=sink, stderr=subprocess.STDOUT)
         monitor = TreeMonitor(proc.pid)
         while proc.poll() is None:
@@ -403,9 +408,10 @@ def run_recipe_process(recipe: Path, folder: Path, stages: int, args: argparse.N
             reasons[reason] += count["docs"]
         notes.update(entry.get("notes", {}))
     shutil.rmtree(output, ignore_errors=True)  # a 1 GB run writes about as much
+    maxrss_kib, cpu_s = usage_file.read_text().split()
     return Run(stages, run_info["wall_seconds"], process_s, monitor.peak("driver") / MB,
                monitor.peak("worker") / MB, monitor.count("worker"), monitor.tree_peak / MB,
-               int(maxrss_file.read_text()) / 1024, totals["in"], totals["bytes"], totals["kept"],
+               float(maxrss_kib) / 1024, float(cpu_s), totals["in"], totals["bytes"], totals["kept"],
                dict(reasons), totals["duplicate"], dict(notes))
 
 
@@ -451,27 +457,27 @@ class SizeResult:
 def main_table(results: list[SizeResult], minhash_mb: float) -> str:
     """Throughput and memory per size."""
     head = (f"{'size':>6} {'files':>5} {'docs in':>9} {'text MB':>8} {'pipe s':>7} {'proc s':>7} "
-            f"{'docs/s':>7} {'MB/s':>6} {'s/MB':>6}  {'driver':>7} {'worker':>7} {'tree':>7} "
+            f"{'cpu s':>7} {'docs/s':>7} {'MB/s':>6} {'s/MB':>6}  {'driver':>7} {'worker':>7} {'tree':>7} "
             f"{'maxrss':>7}  {'SA bound':>8} {'MH bound':>8}")
     lines = [head, "-" * len(head)]
     for r in results:
         f = r.full
         lines.append(
             f"{r.size_mb:>4g}MB {r.corpus.files:>5} {f.docs_in:>9,} {r.corpus.text_mb:>8.1f} "
-            f"{f.pipeline_s:>7.1f} {f.process_s:>7.1f} {f.docs_in / f.pipeline_s:>7,.0f} "
+            f"{f.pipeline_s:>7.1f} {f.process_s:>7.1f} {f.cpu_s:>7.0f} {f.docs_in / f.pipeline_s:>7,.0f} "
             f"{r.corpus.text_mb / f.pipeline_s:>6.2f} {r.s_per_mb:>6.2f}  {f.driver_peak_mb:>7,.0f} "
             f"{f.worker_peak_mb:>7,.0f} {f.tree_peak_mb:>7,.0f} {f.largest_maxrss_mb:>7,.0f}  "
             f"{r.sa_bound_mb:>8,.0f} {minhash_mb:>8,.0f}")
     lines += [
         "pipe s = run.json wall_seconds (planning + Beam + ledger); proc s = the whole `roots run`",
-        "process (+ start-up, imports, data cards); docs/s, MB/s and s/MB use pipe s and the input",
-        "text (UTF-8, MiB). Peak RSS in MiB: driver = the `roots run` process (also the DirectRunner,",
-        "which holds shuffles in memory), worker = largest SDK worker process, tree = largest sum",
-        "over the tree (psutil polling); maxrss = getrusage(RUSAGE_CHILDREN).ru_maxrss around",
-        "`roots run`: the exact peak of the largest single process. SA bound = suffix_array_dedup's",
-        "stated job memory (7 B per byte of text + 64 MB + 150 B/doc; text = largest language, at",
-        "most 2 x part_mb); MH bound = minhash_dedup's per-worker working set; both on top of a",
-        "worker's own baseline.",
+        "process (+ start-up, imports, data cards); cpu s = user + system CPU seconds of that process",
+        "and its workers; docs/s, MB/s and s/MB use pipe s and the input text (UTF-8, MiB).",
+        "Peak RSS in MiB: driver = the `roots run` process (also the DirectRunner, which holds",
+        "shuffles in memory), worker = largest SDK worker process, tree = largest sum over the tree",
+        "(psutil polling); maxrss = getrusage(RUSAGE_CHILDREN).ru_maxrss around `roots run`: the",
+        "exact peak of the largest single process. SA bound = suffix_array_dedup's stated job memory",
+        "(7 B per byte of text + 64 MB + 150 B/doc; text = largest language, at most 2 x part_mb);",
+        "MH bound = minhash_dedup's per-worker working set; both on top of a worker's own baseline.",
     ]
     return "\n".join(lines)
 
@@ -487,13 +493,20 @@ def stage_table(results: list[SizeResult], names: list[str]) -> str:
     lines = [head, "-" * len(head)]
     for r in timed:
         walls = [run.pipeline_s for run in r.prefixes]
-        cells = [f"{walls[0]:.1f} s"] + [f"{walls[k] - walls[k - 1]:+.1f} s" for k in range(1, len(walls))]
+        cpus = [run.cpu_s for run in r.prefixes]
+        cells = [f"{walls[0]:.1f} s", *(f"{b - a:+.1f} s" for a, b in zip(walls, walls[1:], strict=False))]
         lines.append(f"{r.size_mb:>4g}MB  " + "".join(f"{c:>{width}}" for c in cells))
+        cells = [f"{cpus[0]:.0f} cpu", *(f"{b - a:+.0f} cpu" for a, b in zip(cpus, cpus[1:], strict=False))]
+        lines.append(f"{'':>6}  " + "".join(f"{c:>{width}}" for c in cells))
         peaks = [f"{run.driver_peak_mb:,.0f}/{run.worker_peak_mb:,.0f}" for run in r.prefixes]
         lines.append(f"{'':>6}  " + "".join(f"{c:>{width}}" for c in peaks))
-    lines.append("first line: pipeline wall time of the prefix run without stages (read+write), then each")
-    lines.append("stage's difference between the prefix runs with and without it; second line: driver/worker")
-    lines.append("peak RSS (MiB) of the prefix run ending with that stage. The last column is the full run.")
+    lines += [
+        "line 1: pipeline wall time of the prefix run without stages (read+write), then each",
+        "stage's difference between the prefix runs with and without it; line 2: the same in CPU",
+        "seconds of the `roots run` process and its workers (less sensitive to other users of a",
+        "shared machine; includes start-up and data cards); line 3: driver/worker peak RSS (MiB) of",
+        "the prefix run ending with that stage. The last column is the full run.",
+    ]
     return "\n".join(lines)
 
 
@@ -524,8 +537,10 @@ def linearity(results: list[SizeResult]) -> list[str]:
     """Lines comparing time per MB between consecutive sizes, and the issue's 1 GB / 100 MB check."""
     lines = []
     for small, large in zip(results, results[1:], strict=False):
-        lines.append(f"time per MB {large.size_mb:g} MB / {small.size_mb:g} MB: "
-                     f"{large.s_per_mb:.2f} / {small.s_per_mb:.2f} = {large.s_per_mb / small.s_per_mb:.2f}")
+        cpu_small, cpu_large = (r.full.cpu_s / r.corpus.text_mb for r in (small, large))
+        lines.append(f"time per MB {large.size_mb:g} MB / {small.size_mb:g} MB: wall "
+                     f"{large.s_per_mb:.2f} / {small.s_per_mb:.2f} = {large.s_per_mb / small.s_per_mb:.2f}; "
+                     f"CPU {cpu_large:.2f} / {cpu_small:.2f} = {cpu_large / cpu_small:.2f}")
     by_size = {r.size_mb: r for r in results}
     if 100 in by_size and 1000 in by_size:
         ratio = by_size[1000].s_per_mb / by_size[100].s_per_mb
