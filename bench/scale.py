@@ -311,7 +311,7 @@ class OverMemory(Exception):
     """A run stopped because its process tree went over `--max-rss-gb`."""
 
     def __init__(self, stages: int, seconds: float, tree_mb: float) -> None:
-        super().__init__(f"stopped after {seconds:.0f} s: process tree at {tree_mb / 1024:.1f} GiB")
+        super().__init__(f"stopped after {seconds:.0f} s: process tree at {tree_mb / 1024:.2f} GiB")
         self.stages, self.seconds, self.tree_mb = stages, seconds, tree_mb
 
 
@@ -335,10 +335,11 @@ class TreeMonitor:
         for proc in children:
             try:
                 rss = proc.memory_info().rss
-                if proc.pid not in self.roles:
-                    command = " ".join(proc.cmdline())
-                    self.roles[proc.pid] = ("worker" if "sdk_worker_main" in command
-                                            else "driver" if proc.ppid() == self.root.pid else "other")
+                if proc.pid not in self.roles:  # Beam starts each worker through `sh -c`: "other"
+                    command = proc.cmdline()
+                    self.roles[proc.pid] = (
+                        "worker" if "sdk_worker_main" in " ".join(command) and "python" in command[0]
+                        else "driver" if proc.ppid() == self.root.pid else "other")
             except psutil.Error:  # ended meanwhile
                 continue
             total += rss
