@@ -17,8 +17,7 @@ class DocumentCoder(beam.coders.Coder):
     """Encodes a document as the pickled tuple of its fields."""
 
     def encode(self, doc: Document) -> bytes:
-        return pickle.dumps((doc.id, doc.text, doc.source, doc.dataset, doc.lang, doc.url, doc.meta,
-                             doc.scores, doc.reasons, doc.notes), pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(document_fields(doc), pickle.HIGHEST_PROTOCOL)
 
     def decode(self, data: bytes) -> Document:
         return Document(*pickle.loads(data))
@@ -28,6 +27,12 @@ class DocumentCoder(beam.coders.Coder):
 
     def estimate_size(self, doc: Document) -> int:
         return len(doc.text) + 100
+
+
+def document_fields(doc: Document) -> tuple:
+    """Return the document's fields in `Document`'s order: `Document(*fields)` rebuilds it."""
+    return (doc.id, doc.text, doc.source, doc.dataset, doc.lang, doc.url, doc.meta, doc.scores, doc.reasons,
+            doc.notes)
 
 
 beam.coders.registry.register_coder(Document, DocumentCoder)

@@ -25,6 +25,7 @@ from roots_pipeline.document import Document
 from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.stages.apply import NOTES, REJECTED
 from roots_pipeline.stages.base import CorpusOutputs, CorpusStage
+from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
 
 Member = tuple[str, str]  # (document id, id of the first document of its batch)
 
@@ -44,9 +45,9 @@ class _ExactDedup(CorpusStage):
             | f"{label}_GroupCopies" >> beam.GroupByKey()
             | f"{label}_Losers" >> beam.FlatMap(_losers)
         )
-        by_batch = batches | f"{label}_ByBatch" >> beam.FlatMap(_keyed_batch)
+        by_batch = keyed_batches(batches, label)
         split = (
-            {"batches": by_batch, "losers": losers}
+            {BATCHES: by_batch, "losers": losers}
             | f"{label}_Join" >> beam.CoGroupByKey()
             | f"{label}_Split" >> beam.ParDo(_SplitDuplicates(self.name)).with_output_types(
                 DocumentBatch).with_outputs(REJECTED, NOTES, main="kept")
@@ -73,11 +74,6 @@ def _losers(group: tuple[object, Iterable[Member]]) -> Iterator[tuple[str, tuple
             yield batch_id, (doc_id, survivor)
 
 
-def _keyed_batch(batch: list[Document]) -> Iterator[tuple[str, list[Document]]]:
-    if batch:
-        yield batch[0].id, batch
-
-
 class _SplitDuplicates(beam.DoFn):
     """Splits each batch into kept documents (main output) and duplicates (`rejected`)."""
 
@@ -87,7 +83,7 @@ class _SplitDuplicates(beam.DoFn):
     def process(self, joined: tuple[str, dict[str, list]]) -> Iterator[object]:
         _, parts = joined
         survivors = dict(parts["losers"])
-        for batch in parts["batches"]:
+        for batch in unpacked(parts[BATCHES]):
             kept, rejected = [], []
             for doc in batch:
                 survivor = survivors.get(doc.id)

@@ -70,6 +70,7 @@ from roots_pipeline.language_config import character_set, load_language
 from roots_pipeline.ledger import Tally
 from roots_pipeline.stages.apply import NOTES, REJECTED
 from roots_pipeline.stages.base import CorpusOutputs, CorpusStage
+from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
 
 MB = 1024 * 1024
 # Two parts of this size stay under 2**31 bytes, where libdivsufsort's suffix array doubles to
@@ -130,9 +131,9 @@ class SuffixArrayDedup(CorpusStage):
             | f"{label}_GroupJobs" >> beam.GroupByKey()
             | f"{label}_FindSpans" >> beam.FlatMap(_job_spans, self.min_bytes)
         )
-        by_batch = batches | f"{label}_ByBatch" >> beam.FlatMap(_keyed_batch)
+        by_batch = keyed_batches(batches, label)
         split = (
-            {"batches": by_batch, "spans": spans}
+            {BATCHES: by_batch, "spans": spans}
             | f"{label}_Join" >> beam.CoGroupByKey()
             | f"{label}_Remove" >> beam.ParDo(_RemoveSpans(self.name, self.min_words)).with_output_types(
                 DocumentBatch).with_outputs(REJECTED, NOTES, main="kept")
@@ -185,11 +186,6 @@ def _job_spans(job: tuple[tuple[str, int, int], Iterable[Member]], min_bytes: in
             yield batch_id, (doc_id, spans)
 
 
-def _keyed_batch(batch: list[Document]) -> Iterator[tuple[str, list[Document]]]:
-    if batch:
-        yield batch[0].id, batch
-
-
 def minimum_words(lang: str, override: int | None) -> int:
     """Return how many words a changed document must keep: `override`, else its language's
     `number_words` minimum (at least 1: an emptied document never stays)."""
@@ -230,7 +226,7 @@ class _RemoveSpans(beam.DoFn):
         spans: dict[str, list[ByteSpan]] = defaultdict(list)
         for doc_id, found in parts["spans"]:
             spans[doc_id].extend(found)
-        for batch in parts["batches"]:
+        for batch in unpacked(parts[BATCHES]):
             kept, rejected, tally = [], [], Tally()
             for doc in batch:
                 found = spans.get(doc.id)
