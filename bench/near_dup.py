@@ -21,11 +21,11 @@ time; on a shared one, wall time also counts other processes' turns on the core)
   verified. `tuned`: with the two speed-ups its documentation offers;
 * **ours** — the stage's own functions in one process, at the stage's defaults (`--num-perm`,
   `--lsh-threshold` change them): `shingles`, `shingle_hashes` and `signatures` per batch of
-  1,000 documents, `band_keys` for the bands of `lsh_threshold`, buckets of node ids grouped in
-  dicts, `bucket_candidates`, `verified_edges` at `threshold` (the stage's `Distinct` and
-  signature joins) and `components_in_memory`, i.e. the stage without Beam's per-element cost;
-  and once more with `lsh_threshold` = `threshold` (datasketch's bands, verified), to show what
-  choosing the bands for a lower threshold brings;
+  1,000 documents, `band_hashes` for the bands of `lsh_threshold`, `band_entries` packed per
+  (language, band, shard), `bucket_edges`, `verified_edges` at `threshold` (the stage's
+  `Distinct`, signature join and grouping by edge) and `components_in_memory`, i.e. the stage
+  without Beam's per-element cost; and once more with `lsh_threshold` = `threshold`
+  (datasketch's bands, verified), to show what choosing the bands for a lower threshold brings;
 * **Beam** — the `minhash_dedup` stage itself on the DirectRunner (`in_memory`), once, in wall
   seconds, checked to give the same clusters as `ours` (`--no-beam` skips it).
 
@@ -67,8 +67,10 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from roots_pipeline.dedup.minhash import (
     CHARACTERS,
-    band_keys,
-    bucket_candidates,
+    ENTRY,
+    band_entries,
+    band_hashes,
+    bucket_edges,
     components_in_memory,
     optimal_bands_rows,
     shingle_hashes,
@@ -281,25 +283,21 @@ def cluster(count: int, signed: list[SignedBatch], stage: MinhashDedup) -> list[
     """Return the cluster label of each of `count` documents: the stage's buckets, candidate edges,
     verification and components over signatures from `sign`."""
     bands, rows = stage.bands_rows
-    # The stage's grouping by (language, band key), of node ids only. Most buckets have one member,
-    # so a bucket becomes a list only with its second: a list per band and document would cost
-    # more in garbage collection passes than the grouping itself.
-    first: dict[str, dict[bytes, int]] = defaultdict(dict)
-    buckets: dict[str, dict[bytes, list[int]]] = defaultdict(dict)
+    # The stage's packed (band hash, node) entries per (language, band, shard), node = index.
+    groups: dict[tuple[str, int, int], list[bytes]] = defaultdict(list)
     signature_of: dict[int, bytes] = {}
     for members, rows_of in signed:
-        for (index, lang), row, keys in zip(members, rows_of, band_keys(rows_of, bands, rows), strict=True):
+        banded = band_hashes(rows_of, bands, rows)
+        langs = np.array([lang for _, lang in members])
+        numbers = np.array([index for index, _ in members], dtype=np.int64)
+        for (index, _), row in zip(members, rows_of, strict=True):
             signature_of[index] = row.tobytes()  # the stage's signatures, keyed by node once
-            own_first, own = first[lang], buckets[lang]
-            for key in keys:
-                earlier = own_first.setdefault(key, index)
-                if earlier != index:
-                    if key in own:
-                        own[key].append(index)
-                    else:
-                        own[key] = [earlier, index]
-    candidates = (edge for own in buckets.values() for bucket in own.values()
-                  for edge in bucket_candidates(bucket))
+        for lang in sorted(set(langs.tolist())):
+            mine = langs == lang
+            for (band, shard), packed in band_entries(banded[mine], numbers[mine], stage.band_shards):
+                groups[(lang, band, shard)].append(packed)
+    candidates = (edge for packed in groups.values()
+                  for edge in bucket_edges(np.frombuffer(b"".join(packed), dtype=ENTRY)))
     edges = list(verified_edges(candidates, signature_of.__getitem__, stage.threshold))
     labels = components_in_memory(edges, stage.max_rounds)
     return [labels[i][0] if i in labels else i for i in range(count)]

@@ -13,18 +13,18 @@ shingle of a batch, one (permutations x shingles) product per block of shingles,
 `np.minimum.reduceat` per document.
 
 Candidates and verification. LSH banding finds candidates: documents sharing one band of `rows`
-signature values. The (bands, rows) are datasketch's choice for a *lower* Jaccard than the one
-that defines a near-duplicate, so that pairs at the threshold are candidates almost surely; the
-candidates of each bucket (node ids only: all pairs of a small bucket, a star and a path through a
-bigger one, `bucket_candidates`) are then verified by their ends' signatures (`verified_edges`),
-the estimated Jaccard (the share of equal signature values) >= threshold, which drops the false
-candidates the lower banding lets in. datasketch's 14 x 9 bands for 0.7 at 128 permutations make
-a pair of Jaccard 0.7 a candidate with probability 0.44 only (0.87 at 0.8); the stage's default
-53 x 6 (chosen for 0.5 at 320 permutations, by `lsh_threshold_for`) with 0.999. What is left is
-the estimate's own error, its standard deviation sqrt(J(1 - J) / num_perm): at J = 0.7, 0.041
-with 128 permutations, 0.029 with 256, 0.026 with 320. On `bench/near_dup.py` (2,463 documents,
-edited near-copies, exact-Jaccard truth at 0.7), pairwise F1 over MinHash seeds 1-8, mean
-(lowest), measured with an earlier verification, leader clustering inside each bucket (the
+signature values. The (bands, rows) are datasketch's choice for a *lower* Jaccard than the one that
+defines a near-duplicate, so that pairs at the threshold are candidates almost surely; the
+candidates of each bucket (document numbers only: all pairs of a small bucket, a star and a path
+through a bigger one, `bucket_candidates`) are then verified by their ends' signatures
+(`verified_edges`), the estimated Jaccard (the share of equal signature values) >= threshold, which
+drops the false candidates the lower banding lets in. datasketch's 14 x 9 bands for 0.7 at 128
+permutations make a pair of Jaccard 0.7 a candidate with probability 0.44 only (0.87 at 0.8); the
+stage's default 53 x 6 (chosen for 0.5 at 320 permutations, by `lsh_threshold_for`) with 0.999.
+What is left is the estimate's own error, its standard deviation sqrt(J(1 - J) / num_perm): at J =
+0.7, 0.041 with 128 permutations, 0.029 with 256, 0.026 with 320. On `bench/near_dup.py` (2,463
+documents, edited near-copies, exact-Jaccard truth at 0.7), pairwise F1 over MinHash seeds 1-8,
+mean (lowest), measured with an earlier verification, leader clustering inside each bucket (the
 candidate pairs, stars and paths verified by signature joins give the very same precision, recall
 and F1 at 320 x 53 x 6 on each of seeds 1-8: 0.980 at seed 1):
 
@@ -41,7 +41,7 @@ choice for 0.7, and the best column above): F1 0.980 at seed 1 and never below 0
 bench's other edits, `--seed 1`: 0.954 to 0.974 over 6 seeds, where 256 permutations give 0.933
 to 0.976). Against 256 they cost about a tenth more CPU on the bench, still over twice
 datasketch's speed, and 25% more signature shuffle (signatures travel once per document and
-per candidate edge, not per band; see the stage).
+twice per candidate edge, not per band; see the stage).
 
 Connected components use the alternating large-star / small-star rounds of Kiveris et al.,
 "Connected Components in MapReduce and Beyond" (SoCC 2014): each step groups edges by node and
@@ -83,11 +83,17 @@ _BLOCK_COLUMNS = 4096
 # least, and the steps in which `lsh_threshold_for` lowers the banding threshold to reach it.
 CANDIDATE_RECALL = 0.99
 _LSH_STEP = 0.05
-# Members of one LSH bucket held (node ids only, about 100 bytes each) to give its candidate
+# Members of one LSH bucket held (document numbers, about 40 bytes each) to give its candidate
 # edges in node order: a path through them and a star around the smallest; see `bucket_candidates`.
 BUCKET_HELD = 1024
 # Buckets of at most this many members give every pair as a candidate; see `bucket_candidates`.
 ALL_PAIRS_UP_TO = 8
+# Band hashes (`band_hashes`): SplitMix64's finalizer constants, and the value every chain starts from.
+_SPLITMIX = (np.uint64(30), np.uint64(0xBF58476D1CE4E5B9), np.uint64(27), np.uint64(0x94D049BB133111EB),
+             np.uint64(31))
+_BAND_SEED = np.uint64(0x9E3779B97F4A7C15)
+# One bucket entry of the `minhash_dedup` shuffle: a band hash and a document number.
+ENTRY = np.dtype([("hash", "<u8"), ("number", "<i8")])
 
 Node = TypeVar("Node")
 Edge = tuple[Node, Node]
@@ -279,28 +285,88 @@ def lsh_threshold_for(threshold: float, num_perm: int) -> float:
     return candidate
 
 
-def band_keys(signature_rows: np.ndarray, bands: int, rows: int) -> list[list[bytes]]:
-    """Return, per document, one key per band: the band's index (2 bytes) and its `rows` values.
+def band_hashes(signature_rows: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """Return a (documents x bands) uint64 array: a 64-bit hash of each band's `rows` values.
 
-    Documents share a key when one band of their signatures is equal, as in datasketch's
-    `MinHashLSH` (bands over the first bands x rows values); the index keeps equal values in
-    different bands apart.
+    Documents share a bucket of a band when that band of their signatures is equal, as in
+    datasketch's `MinHashLSH` (bands over the first bands x rows values). A hash stands for the
+    band's 4 x rows bytes so that a bucket entry costs 8 bytes: equal bands always hash equal,
+    and two different bands of one language collide with probability 2**-64 per pair (their
+    buckets would merge: a false candidate, removed by verification, and in a big bucket a
+    different star and path).
     """
     docs = len(signature_rows)
-    keys = np.empty((docs, bands, 2 + 4 * rows), dtype=np.uint8)
-    keys[:, :, :2] = np.arange(bands, dtype="<u2").view(np.uint8).reshape(bands, 2)
-    keys[:, :, 2:] = (np.ascontiguousarray(signature_rows[:, :bands * rows], dtype="<u4")
-                      .view(np.uint8).reshape(docs, bands, 4 * rows))
-    flat, width = keys.tobytes(), keys.shape[2]
-    return [[flat[(d * bands + i) * width:(d * bands + i + 1) * width] for i in range(bands)]
-            for d in range(docs)]
+    values = np.asarray(signature_rows[:, :bands * rows], dtype=np.uint64).reshape(docs, bands, rows)
+    hashed = np.full((docs, bands), _BAND_SEED, dtype=np.uint64)
+    for row in range(rows):  # a chain of bijections of 64 bits, each mixing in one 32-bit value
+        hashed = _splitmix64(hashed ^ values[:, :, row])
+    return hashed
+
+
+def _splitmix64(values: np.ndarray) -> np.ndarray:
+    """Return SplitMix64's finalizer of each value: a bijection of uint64 that mixes every bit."""
+    s1, m1, s2, m2, s3 = _SPLITMIX
+    values = values ^ (values >> s1)
+    values *= m1  # wraps mod 2**64
+    values ^= values >> s2
+    values *= m2
+    return values ^ (values >> s3)
+
+
+def band_entries(banded: np.ndarray, numbers: np.ndarray,
+                 shards: int) -> Iterator[tuple[tuple[int, int], bytes]]:
+    """Yield ((band, shard), entries) for documents' band hashes (documents x bands) and numbers
+    (int64): that band and shard's (band hash, number) pairs, packed as `ENTRY` records.
+
+    A band's entries are split in `shards` by band hash, so equal hashes (a bucket) share a shard
+    and `bucket_edges` finds every bucket of a band within one (band, shard) group. The entries
+    are packed so that a shuffle carries 16 bytes per document and band, not a tuple per entry.
+    """
+    docs, bands = banded.shape
+    if not docs:
+        return
+    hashes = banded.ravel()  # document-major: entry d * bands + b is document d's band b
+    band_of = np.tile(np.arange(bands, dtype=np.uint64), docs)
+    group = band_of * np.uint64(shards) + hashes % np.uint64(shards)
+    order = np.argsort(group, kind="stable")
+    entries = np.empty(len(order), dtype=ENTRY)
+    entries["hash"] = hashes[order]
+    entries["number"] = np.repeat(numbers, bands)[order]
+    group = group[order]
+    starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
+    for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(group)], strict=True):
+        band, shard = divmod(int(group[start]), shards)
+        yield (band, shard), entries[start:end].tobytes()
+
+
+def bucket_edges(entries: np.ndarray, held: int = BUCKET_HELD,
+                 all_pairs: int = ALL_PAIRS_UP_TO) -> Iterator[tuple[int, int]]:
+    """Yield the candidate edges of every bucket among the `ENTRY` records of one band.
+
+    Documents with equal band hashes form a bucket, whose edges are `bucket_candidates`' over its
+    document numbers (as Python ints); the edges do not depend on the entries' order. Sorting
+    the hashes finds the buckets: with the entries (16 bytes each), a sorted copy of the hashes
+    and their order (8 bytes each, twice) are held, about 2.5 times the entries, however many
+    buckets there are; then only the entries that share their hash are looked at.
+    """
+    if len(entries) < 2:
+        return
+    order = np.argsort(entries["hash"])  # a bucket's order does not matter: see `bucket_candidates`
+    hashes = entries["hash"][order]
+    repeated = np.flatnonzero(hashes[1:] == hashes[:-1])  # sorted position i + 1 shares i's hash
+    del hashes
+    if not len(repeated):
+        return
+    for run in np.split(repeated, np.flatnonzero(np.diff(repeated) != 1) + 1):
+        members = entries["number"][order[run[0]:run[-1] + 2]]
+        yield from bucket_candidates(members.tolist(), held, all_pairs)
 
 
 def bucket_candidates(members: Iterable[Node], held: int = BUCKET_HELD,
                       all_pairs: int = ALL_PAIRS_UP_TO) -> Iterator[Edge]:
     """Yield the candidate edges of one LSH bucket, each as (smaller node, larger node).
 
-    `members` are nodes (ids only, no signatures), each node once. A bucket of at most
+    `members` are nodes (document numbers or ids, no signatures), each node once. A bucket of at most
     `all_pairs` members gives every pair; a bigger one a star around its smallest member and a
     path through its `held` smallest in node order, so a near-copy is compared with the smallest
     member and with its neighbours in id order (the smallest member is often none of its
@@ -308,10 +374,11 @@ def bucket_candidates(members: Iterable[Node], held: int = BUCKET_HELD,
     Beam delivers them. Candidates are verified afterwards against the two ends' signatures
     (`verified_edges`), so a false candidate costs a comparison, not a wrong edge.
 
-    Bounds: the `held` smallest nodes are held (`heapq.nsmallest`, one pass), about 100 bytes
-    each, whatever the bucket's size; a bucket gives fewer than 2 edges per member (at most
-    `all_pairs` - 1 in a small one), never all pairs of a big one. Members beyond the `held`
-    smallest (a second pass, only in a bigger bucket) get the star edge only.
+    Bounds: the `held` smallest nodes are held (`heapq.nsmallest`, one pass), about 40 bytes
+    each as the stage's document numbers, whatever the bucket's size; a bucket gives fewer than
+    2 edges per member (at most `all_pairs` - 1 in a small one), never all pairs of a big one.
+    Members beyond the `held` smallest (a second pass, only in a bigger bucket) get the star
+    edge only.
     """
     first = heapq.nsmallest(held, members)
     if len(first) < 2:
@@ -341,8 +408,8 @@ def verified_edges(candidates: Iterable[Edge], signature_of: Callable[[Node], by
                    threshold: float) -> Iterator[Edge]:
     """Yield the distinct candidate edges whose ends' signatures estimate a Jaccard >= threshold.
 
-    The single-process twin of the stage's `Distinct` and two signature joins, for the tests and
-    the benchmark.
+    The single-process twin of the stage's `Distinct`, signature join and grouping by edge, for
+    the tests and the benchmark.
     """
     need = None
     for left, right in sorted(set(candidates)):

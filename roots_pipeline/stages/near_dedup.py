@@ -6,25 +6,29 @@ step, none holding a dataset:
 
 1. **Sign** (per batch): shingles (`dedup.minhash.shingles`: lowercased, punctuation dropped;
    word n-grams, or character n-grams for languages written without spaces), datasketch-compatible
-   signatures of `num_perm` values, and one key per LSH band, the (bands, rows) datasketch's
-   `MinHashLSH` picks for `lsh_threshold` (by default the highest step of 0.05 below `threshold`
-   whose bands find 99% of the pairs at `threshold`), each with the node only, and the node's
-   signature once. Keys are (language, band): documents of different languages are never
+   signatures of `num_perm` values, and per LSH band a 64-bit hash of the band's values
+   (`band_hashes`), the (bands, rows) datasketch's `MinHashLSH` picks for `lsh_threshold` (by
+   default the highest step of 0.05 below `threshold` whose bands find 99% of the pairs at
+   `threshold`). A band's (hash, document number) entries are packed, 16 bytes each, into one
+   bytes value per (language, band, shard) and batch (`band_entries`; `band_shards` groups per
+   band, by hash); the signature goes once per document, keyed by its document number (the id's
+   16 hex digits as an int64, so numbers sort as ids). Documents of different languages are never
    compared; documents of one language are, across datasets and sources. Documents without any
    shingle (empty, or only punctuation) pass untouched.
-2. **Candidates** (`GroupByKey` on band keys, node ids only): each bucket gives candidate edges
+2. **Candidates** (`GroupByKey` by (language, band, shard)): sorting a group's entries by hash
+   finds its buckets (`bucket_edges`), and each bucket gives candidate edges
    (`dedup.minhash.bucket_candidates`): every pair in a bucket of at most `ALL_PAIRS_UP_TO` (8)
    members, else a star around its smallest member and a path through its members in id order,
    so a near-copy meets the smallest member and its neighbours in id order, never all pairs of a
    big bucket. `Distinct` merges the edges the bands repeat.
-3. **Verification**: two joins by node (`CoGroupByKey` with the signatures): each edge keyed by
-   its smaller end takes that end's signature, is keyed by its larger end and compared with its
-   signature there; it stays if the signatures estimate a Jaccard similarity of at least
-   `threshold` (`agreements_needed` equal values). The bands are chosen for `lsh_threshold` <
-   `threshold` so that pairs at the threshold are candidates almost surely (0.999 of the pairs of
-   Jaccard 0.7 at the defaults, where datasketch's bands for 0.7 at 128 permutations find 0.44 of
-   them); verification removes the false candidates that lets in (datasketch's LSH does not
-   verify). `dedup/minhash.py` has the measurements.
+3. **Verification**: one join by document number (`CoGroupByKey` of the signatures with the
+   edges, keyed by each end) gives each edge its two ends' nodes and signatures, and a
+   `GroupByKey` by edge compares them: the edge stays if they estimate a Jaccard similarity of
+   at least `threshold` (`agreements_needed` equal values). The bands are chosen for
+   `lsh_threshold` < `threshold` so that pairs at the threshold are candidates almost surely
+   (0.999 of the pairs of Jaccard 0.7 at the defaults, where datasketch's bands for 0.7 at 128
+   permutations find 0.44 of them); verification removes the false candidates that lets in
+   (datasketch's LSH does not verify). `dedup/minhash.py` has the measurements.
 4. **Components**: `max_rounds` rounds of Kiveris et al.'s large-star and small-star steps, each a
    `GroupByKey` by node; the graph cannot tell Beam when it is done, so the rounds are a fixed
    number. A last pair of steps gives every node its label, the smallest document id of its
@@ -44,43 +48,48 @@ a signature), `minhash_dedup:clusters` (clusters of two or more documents, count
 survivor is) and `minhash_dedup:unconverged`.
 
 Memory per worker: one batch's 4-byte shingle hashes, one document's shingles and a block of
-num_perm x 4,096 hash products (5 MiB at 320) while signing; in a bucket, its `BUCKET_HELD`
-(1,024) smallest node ids (about 100 bytes each) whatever the bucket's size (a bigger one is read
-again for the rest, each given one star edge); at the first join, one node's signature and the
-other ends of its edges (node ids: a giant bucket's smallest member holds every member's); at the
-second, one node's signature and those of its candidates' smaller ends, at most bands x
-(`ALL_PAIRS_UP_TO` - 1) signatures (480 KB at the defaults; under 2 per band, 140 KB, outside
-small buckets); one node's distinct neighbours per round, which for a cluster's smallest node is
-the whole cluster, about 150 bytes per member; one batch with its documents' labels at the join. A
-giant bucket (thousands of boilerplate pages) costs fewer than two candidate edges per member,
-never all pairs.
+num_perm x 4,096 hash products (5 MiB at 320) while signing; for candidates, one (language, band,
+shard) group: 16 bytes per document of the language / `band_shards`, about 2.5 times that
+while sorted (`bucket_edges`; 160 MB for 16 million documents of a language at the default 4
+shards: raise `band_shards` for bigger languages), and a bucket's `BUCKET_HELD` (1,024) smallest members whatever its size; at the
+join, one document's signature and its candidate edges (a giant bucket's smallest member has an
+edge to each member), then one edge's two signatures; one node's distinct neighbours per round,
+which for a cluster's smallest node is the whole cluster, about 150 bytes per member; one batch
+with its documents' labels at the join. A giant bucket (thousands of boilerplate pages) costs
+fewer than two candidate edges per member, never all pairs.
 
-Shuffle: band keys carry node ids only, bands x (4 x rows + 2 + the node) bytes, about 3.1 KB
-per document at the defaults' 53 x 6; the signature (4 x num_perm bytes and the node, 1.3 KB at
-320) twice, once per join; and per distinct candidate edge about 1.4 KB (the smaller end's
-signature, at the second join) plus the edge's node ids before `Distinct`. Measured with Beam's
-coder on `bench/near_dup.py` (half its documents with near-copies): 7.7 KB per document (3.1 KB
-keys, 2.6 KB signatures, 1.3 KB edges with signatures, 0.7 KB candidates), where carrying the
-signature in every band took 71 KB.
+Shuffle: the band entries, bands x 16 bytes, 0.85 KB per document at the defaults' 53 x 6; the
+signature once (4 x num_perm bytes, the node and number, 1.3 KB at 320); per distinct candidate
+edge its two ends' signatures (2.6 KB) and its numbers. Measured with Beam's coders on
+`bench/near_dup.py`'s corpus (half its documents with near-copies, 0.96 candidate edges per
+document): 4.8 KB per document (0.85 KB band entries, 1.3 KB signatures, 2.5 KB edge halves,
+0.14 KB candidates); a corpus with few near-duplicates shuffles about 2.2 KB per document. Keys
+of 2 + 4 x rows bytes per band and document, and a join per edge end, took 7.7 KB there; the
+signature in every band, 71 KB. On the DirectRunner, which holds a shuffle in its own process
+until it is read, this is what the driver holds per document.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import apache_beam as beam
+import numpy as np
 
 from roots_pipeline.dedup.minhash import (
     ALL_PAIRS_UP_TO,
     BUCKET_HELD,
+    ENTRY,
     SHINGLE_KINDS,
     agreements_needed,
-    band_keys,
+    band_entries,
+    band_hashes,
     both_ways,
-    bucket_candidates,
+    bucket_edges,
     close_enough,
     final_label,
     large_star,
@@ -99,8 +108,10 @@ from roots_pipeline.errors import OptionError, require_positive
 from roots_pipeline.ledger import Tally
 from roots_pipeline.stages.apply import NOTES, REJECTED
 from roots_pipeline.stages.base import CorpusOutputs, CorpusStage
+from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
 
 Node = tuple[str, str]  # (document id, id of its batch's first document): sorts by document id
+Candidate = tuple[int, int]  # a candidate edge: (smaller, larger document number, `_node_number`)
 AUTO = "auto"
 MAX_PERMUTATIONS = 1024  # 4 KiB per signature; choosing (bands, rows) for 1024 already takes 1.6 s
 SIGNATURES = "signatures"
@@ -116,8 +127,9 @@ class MinhashDedup(CorpusStage):
     Defaults: word 5-grams (`shingle: auto` switches to character 5-grams for zh, yue, ja, th, lo,
     km, my), 320 permutations, seed 1, candidates from the LSH bands for `lsh_threshold` (by
     default `dedup.minhash.lsh_threshold_for`: 0.5, 53 bands of 6 rows, for 0.7), verified at
-    `threshold` 0.7, 10 rounds of components. Measured on
-    `bench/near_dup.py` (see `dedup/minhash.py`): pairwise F1 0.980 against exact-Jaccard truth
+    `threshold` 0.7, 10 rounds of components; `band_shards` (4 groups per band) sets memory and
+    parallelism, never results. Measured on `bench/near_dup.py` (see `dedup/minhash.py`):
+    pairwise F1 0.980 against exact-Jaccard truth
     (0.979 on average over 8 MinHash seeds, none below 0.958), where datasketch's 128
     permutations and bands for 0.7 without verification give 0.913; fewer permutations estimate
     too coarsely near the threshold (256: 0.964 on average, down to 0.924).
@@ -131,10 +143,11 @@ class MinhashDedup(CorpusStage):
     lsh_threshold: float | None = None
     seed: int = 1
     max_rounds: int = 10
+    band_shards: int = 4
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require_positive(self, "ngram", "num_perm", "max_rounds")
+        require_positive(self, "ngram", "num_perm", "max_rounds", "band_shards")
         if self.shingle not in (AUTO, *SHINGLE_KINDS):
             kinds = " or ".join(map(repr, SHINGLE_KINDS))
             raise OptionError("shingle", f"{self.shingle!r}: use {AUTO!r}, {kinds}")
@@ -192,7 +205,7 @@ class MinhashDedup(CorpusStage):
         candidates = (
             signed.bands
             | f"{label}_GroupBuckets" >> beam.GroupByKey()
-            | f"{label}_BucketCandidates" >> beam.FlatMap(_bucket_candidates)
+            | f"{label}_BucketCandidates" >> beam.FlatMapTuple(_bucket_candidates)
             | f"{label}_DistinctCandidates" >> beam.Distinct()
         )
         edges = _verified(candidates, signed[SIGNATURES], agreements_needed(self.threshold, self.num_perm),
@@ -205,10 +218,10 @@ class MinhashDedup(CorpusStage):
             | f"{label}_GroupParents" >> beam.GroupByKey()
             | f"{label}_Label" >> beam.MapTuple(_labelled)
         )
-        by_batch = batches | f"{label}_ByBatch" >> beam.FlatMap(_keyed_batch)
+        by_batch = keyed_batches(batches, label)
         split_fn = _SplitNearDuplicates(self.name, self.config_name)
         split = (
-            {"batches": by_batch, "labels": labels}
+            {BATCHES: by_batch, "labels": labels}
             | f"{label}_Join" >> beam.CoGroupByKey()
             | f"{label}_Split" >> beam.ParDo(split_fn).with_output_types(DocumentBatch).with_outputs(
                 REJECTED, NOTES, main="kept")
@@ -218,8 +231,9 @@ class MinhashDedup(CorpusStage):
 
 
 class _SignBatch(beam.DoFn):
-    """Yields ((language, band key), node) per band of each document with shingles, (node,
-    signature bytes) once per document (`signatures`), and the `config`/`no_shingles` notes."""
+    """Yields ((language, band, shard), packed entries) per band group of the batch's documents
+    with shingles (`band_entries`), (document number, (node, signature bytes)) once per document
+    (`signatures`), and the `config`/`no_shingles` notes."""
 
     def __init__(self, stage: MinhashDedup) -> None:
         self._stage = stage
@@ -241,54 +255,72 @@ class _SignBatch(beam.DoFn):
             nodes.append((doc.id, batch[0].id))
             langs.append(doc.lang)
         rows = signatures(hashes, stage.num_perm, stage.seed)
-        for node, lang, row, keys in zip(nodes, langs, rows, band_keys(rows, self._bands, self._rows),
-                                         strict=True):
-            yield beam.pvalue.TaggedOutput(SIGNATURES, (node, row.tobytes()))
-            for key in keys:
-                yield (lang, key), node
+        numbers = np.array([_node_number(node) for node in nodes], dtype=np.int64)
+        for node, number, row in zip(nodes, numbers.tolist(), rows, strict=True):
+            yield beam.pvalue.TaggedOutput(SIGNATURES, (number, (node, row.tobytes())))
+        banded = band_hashes(rows, self._bands, self._rows)
+        for lang in sorted(set(langs)):
+            mine = np.array([own == lang for own in langs])
+            for (band, shard), packed in band_entries(banded[mine], numbers[mine], stage.band_shards):
+                yield (lang, band, shard), packed
         for entry in tally.items():
             yield beam.pvalue.TaggedOutput(NOTES, entry)
 
 
-def _bucket_candidates(bucket: tuple[object, Iterable[Node]]) -> Iterator[tuple[Node, Node]]:
-    """Return the candidate edges, (smaller, larger node), of one (band key, members) bucket."""
-    return bucket_candidates(bucket[1])
+def _node_number(node: Node) -> int:
+    """Return the document id of a node as a signed 64-bit number that sorts as the ids do.
+
+    Ids are 16 lowercase hex digits (`document.document_id`); shifted into int64's range, the
+    numbers take Beam's 10-byte varint encoding, where half of the unsigned values would be
+    pickled."""
+    doc_id = node[0]
+    assert len(doc_id) == 16 and doc_id == doc_id.lower(), doc_id
+    return int(doc_id, 16) - 2**63
+
+
+def _bucket_candidates(_key: object, packed: Iterable[bytes]) -> Iterator[Candidate]:
+    """Return the candidate edges of one (language, band, shard) group's buckets."""
+    return bucket_edges(np.frombuffer(b"".join(packed), dtype=ENTRY))
 
 
 def _verified(candidates: beam.PCollection, signed: beam.PCollection, need: int,
               label: str) -> beam.PCollection:
-    """Keep the candidate edges whose ends' signatures agree in at least `need` values.
+    """Keep the candidate edges whose ends' signatures agree in at least `need` values, as node edges.
 
-    Two joins by node: the edges keyed by their smaller end take its signature and are keyed by
-    their larger end, where they meet its signature and are compared.
+    One join by document number gives each edge, keyed by each of its ends, that end's node and
+    signature; grouped by edge, the two halves are compared. Signatures are shuffled once per
+    document and twice per candidate edge.
     """
-    halves = (
-        {SIGNATURES: signed, "edges": candidates}
-        | f"{label}_JoinSmaller" >> beam.CoGroupByKey()
-        | f"{label}_AttachSmaller" >> beam.FlatMapTuple(_attach_smaller)
-    )
     return (
-        {SIGNATURES: signed, "edges": halves}
-        | f"{label}_JoinLarger" >> beam.CoGroupByKey()
+        {SIGNATURES: signed, "edges": candidates | f"{label}_ByBothEnds" >> beam.FlatMap(_by_both_ends)}
+        | f"{label}_JoinSignatures" >> beam.CoGroupByKey()
+        | f"{label}_Halves" >> beam.FlatMapTuple(_edge_halves)
+        | f"{label}_GroupHalves" >> beam.GroupByKey()
         | f"{label}_Compare" >> beam.FlatMapTuple(_compared, need)
     )
 
 
-def _attach_smaller(node: Node, joined: dict[str, Iterable]) -> Iterator[tuple[Node, tuple[Node, bytes]]]:
-    """Yield (larger end, (node, node's signature)) for each candidate edge whose smaller end is `node`."""
-    for signature in joined[SIGNATURES]:
-        for larger in joined["edges"]:
-            yield larger, (node, signature)
+def _by_both_ends(edge: Candidate) -> Iterator[tuple[int, Candidate]]:
+    """Yield the edge keyed by each of its ends, to meet both ends' signatures."""
+    yield edge[0], edge
+    yield edge[1], edge
 
 
-def _compared(node: Node, joined: dict[str, Iterable], need: int = 0) -> Iterator[tuple[Node, Node]]:
-    """Yield (smaller end, node) for each candidate edge ending at `node` whose signatures are close.
+def _edge_halves(number: int, joined: dict[str, Iterable]) -> Iterator[tuple[Candidate, tuple[Node, bytes]]]:
+    """Yield (edge, (node, signature)) for each candidate edge with an end at document `number`."""
+    for node, signature in joined[SIGNATURES]:
+        for edge in joined["edges"]:
+            yield edge, (node, signature)
+
+
+def _compared(edge: Candidate, halves: Iterable[tuple[Node, bytes]],
+              need: int = 0) -> Iterator[tuple[Node, Node]]:
+    """Yield (smaller node, larger node) when the edge's two ends' signatures are close.
 
     `need` is always passed; Beam's `FlatMapTuple` only accepts extra arguments with defaults."""
-    for signature in joined[SIGNATURES]:
-        for smaller, other in joined["edges"]:
-            if close_enough(other, signature, need):
-                yield smaller, node
+    for (left, first), (right, second) in itertools.combinations(sorted(halves), 2):
+        if left != right and close_enough(first, second, need):
+            yield left, right
 
 
 def _star_step(edges: beam.PCollection, step: Callable[[Node, Iterable[Node]], Iterator[tuple[Node, Node]]],
@@ -309,11 +341,6 @@ def _labelled(node: Node, parents: Iterable[Node]) -> tuple[str, tuple[str, str,
     return batch_id, (doc_id, label, converged)
 
 
-def _keyed_batch(batch: list[Document]) -> Iterator[tuple[str, list[Document]]]:
-    if batch:
-        yield batch[0].id, batch
-
-
 class _SplitNearDuplicates(beam.DoFn):
     """Splits each batch into kept documents (main output) and near-duplicates (`rejected`)."""
 
@@ -327,7 +354,7 @@ class _SplitNearDuplicates(beam.DoFn):
         _, parts = joined
         labels = {doc_id: (survivor, converged) for doc_id, survivor, converged in parts["labels"]}
         tally = Tally()
-        for batch in parts["batches"]:
+        for batch in unpacked(parts[BATCHES]):
             kept, rejected = [], []
             for doc in batch:
                 found = labels.get(doc.id)

@@ -9,7 +9,7 @@ import glob
 import gzip
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import apache_beam as beam
@@ -24,10 +24,13 @@ from roots_pipeline.dedup.minhash import (
     ALL_PAIRS_UP_TO,
     CANDIDATE_RECALL,
     CHARACTERS,
+    ENTRY,
     WORDS,
     agreements_needed,
-    band_keys,
+    band_entries,
+    band_hashes,
     bucket_candidates,
+    bucket_edges,
     candidate_probability,
     components_in_memory,
     estimated_jaccard,
@@ -98,13 +101,41 @@ def test_bands_for_the_lsh_threshold_find_99_percent_of_the_pairs_at_the_thresho
     assert candidate_probability(0.7, *optimal_bands_rows(0.7, 128)) == pytest.approx(0.438, abs=1e-3)
 
 
-def test_band_keys_share_a_band_exactly_when_signature_values_do():
-    sig = signatures([shingle_hashes(shingles(t, 5, WORDS)) for t in EN[:2]], 128, 1)
+def test_band_hashes_are_equal_exactly_when_a_band_of_signature_values_is():
+    sig = signatures([shingle_hashes(shingles(t, 5, WORDS)) for t in EN[:3]], 128, 1)
     sig[1, 9:18] = sig[0, 9:18]  # make band 1 (rows 9..17) equal
-    first, second = band_keys(sig, 14, 9)
-    assert len(first) == 14 and all(len(k) == 2 + 4 * 9 for k in first)
-    assert [i for i in range(14) if first[i] == second[i]] == [1]
-    assert first[1][:2] == (1).to_bytes(2, "little") and first[1][2:] == sig[0, 9:18].astype("<u4").tobytes()
+    sig[2, 9:17] = sig[0, 9:17]  # all of band 1 but its last row
+    hashes = band_hashes(sig, 14, 9)
+    assert hashes.shape == (3, 14) and hashes.dtype == np.uint64
+    assert np.flatnonzero(hashes[0] == hashes[1]).tolist() == [1]
+    assert not (hashes[0] == hashes[2]).any()
+    assert len(set(hashes.ravel().tolist())) == 3 * 14 - 1  # no other collision
+    # Values past bands x rows are not part of any band.
+    later = sig.copy()
+    later[:, 14 * 9:] = 0
+    assert (band_hashes(later, 14, 9) == hashes).all()
+
+
+def test_band_entries_group_each_band_by_shard_with_equal_hashes_together():
+    banded = np.array([[10, 21], [10, 22], [13, 21]], dtype=np.uint64)  # 3 documents x 2 bands
+    numbers = np.array([7, -5, 2**62], dtype=np.int64)
+    groups = {key: np.frombuffer(data, dtype=ENTRY).tolist()
+              for key, data in band_entries(banded, numbers, 2)}
+    assert groups == {(0, 0): [(10, 7), (10, -5)], (0, 1): [(13, 2**62)],
+                      (1, 1): [(21, 7), (21, 2**62)], (1, 0): [(22, -5)]}
+    assert list(band_entries(banded[:0], numbers[:0], 2)) == []
+
+
+def test_bucket_edges_are_each_buckets_candidates_whatever_the_order():
+    rng = np.random.default_rng(0)
+    buckets = {1: [4, -2], 2: [9], 2**64 - 1: list(range(100, 120)), 4: [8, 3, 6], 5: [-7]}
+    entries = np.array([(h, n) for h, nodes in buckets.items() for n in nodes], dtype=ENTRY)
+    expected = sorted(edge for nodes in buckets.values() for edge in bucket_candidates(nodes))
+    for _ in range(3):
+        assert sorted(bucket_edges(rng.permutation(entries))) == expected
+    assert (-2, 4) in expected and (3, 6) in expected and (100, 119) in expected
+    assert list(bucket_edges(entries[:1])) == []
+    assert list(bucket_edges(entries[[2, 6]])) == []  # two buckets of one member
 
 
 # --- shingles -------------------------------------------------------------------------------------
@@ -176,11 +207,12 @@ def test_a_small_bucket_gives_every_pair():
 def test_verification_removes_a_false_candidate():
     # f1 and f2 of the hand-built clusters (exact Jaccard 0.62) share two bands of the default
     # 53 x 6 but estimate 0.64: no edge, so the stage keeps both (see the stage tests' `kept`).
-    texts = {d.id: d.text for batch in hand_built_clusters() for d in batch if d.id.startswith("f")}
+    texts = {name_of(d.id): d.text for batch in hand_built_clusters() for d in batch
+             if name_of(d.id).startswith("f")}
     f1, f2 = signatures_of(texts["f1"], texts["f2"])
     rows = np.frombuffer(f1 + f2, dtype=np.uint32).reshape(2, -1)
-    first, second = band_keys(rows, *MinhashDedup().bands_rows)
-    assert set(first) & set(second) and estimated_jaccard(rows[0], rows[1]) < 0.7
+    first, second = band_hashes(rows, *MinhashDedup().bands_rows)
+    assert (first == second).any() and estimated_jaccard(rows[0], rows[1]) < 0.7
     signature_of = {"f1": f1, "f2": f2}.__getitem__
     assert list(verified_edges(bucket_candidates(["f2", "f1"]), signature_of, 0.7)) == []
 
@@ -239,7 +271,7 @@ def test_too_few_rounds_are_reported_and_still_label_within_the_component():
 
 @pytest.mark.parametrize("options", [{"ngram": 0}, {"num_perm": 0}, {"num_perm": 2048}, {"threshold": 0.0},
                                      {"threshold": 1.0}, {"shingle": "bytes"}, {"seed": -1},
-                                     {"max_rounds": 0}, {"lsh_threshold": 0.0},
+                                     {"max_rounds": 0}, {"lsh_threshold": 0.0}, {"band_shards": 0},
                                      {"lsh_threshold": 0.8}])  # above the threshold
 def test_options_out_of_range_are_refused(options):
     with pytest.raises(OptionError):
@@ -295,11 +327,28 @@ def run_stage(stage: MinhashDedup, batches: list[list[Document]], out: Path, *be
     notes: dict[tuple[str, str], int] = collections.Counter()
     for (_source, _dataset, lang, _outcome, reason), (count, _) in read("notes"):
         notes[(lang, reason)] += count
-    return Outcome({i for i, _, _ in read("kept")}, {i: (r, m) for i, r, m in read("rejected")}, dict(notes))
+
+    def named(meta: dict) -> dict:
+        return {key: name_of(value) if key in ("duplicate_of", "cluster") else value
+                for key, value in meta.items()}
+
+    return Outcome({name_of(i) for i, _, _ in read("kept")},
+                   {name_of(i): (r, named(m)) for i, r, m in read("rejected")}, dict(notes))
 
 
-def doc(text: str, id: str, lang: str = "en", dataset: str = "web") -> Document:
-    return Document(id, text, "oscar", dataset, lang)
+def doc(text: str, name: str, lang: str = "en", dataset: str = "web") -> Document:
+    """A document whose id spells `name` in 16 hex digits, as real ids are; ids sort as names do."""
+    return Document(name.encode().hex().ljust(16, "0"), text, "oscar", dataset, lang)
+
+
+def name_of(doc_id: str) -> str:
+    """The `name` a test gave `doc`, also after `high_bit` (names are ASCII: their top bit is 0)."""
+    return bytes.fromhex(f"{int(doc_id, 16) & (2**63 - 1):016x}").rstrip(b"\0").decode()
+
+
+def high_bit(batches: list[list[Document]]) -> list[list[Document]]:
+    """The same documents with the top bit of each id set: half of real ids (hashes) have it."""
+    return [[replace(d, id=f"{int(d.id, 16) | 2**63:016x}") for d in batch] for batch in batches]
 
 
 def edited(text: str, *positions: int) -> str:
@@ -334,11 +383,13 @@ def hand_built_clusters() -> list[list[Document]]:
 
 def test_the_chain_is_joined_only_through_its_middle():
     stage = MinhashDedup()
-    chain = {d.id: d.text for batch in hand_built_clusters() for d in batch if d.id.startswith("c")}
+    chain = {name_of(d.id): d.text for batch in hand_built_clusters() for d in batch
+             if name_of(d.id).startswith("c")}
     found = {i: shingles(text, 5, WORDS) for i, text in chain.items()}
     rows = signatures([shingle_hashes(found[i]) for i in ("c1", "c2", "c3")], stage.num_perm, stage.seed)
-    c1, c2, c3 = (set(keys) for keys in band_keys(rows, *stage.bands_rows))
-    assert c1 & c2 and c2 & c3 and c1 & c3  # all candidates; verification keeps the first two
+    c1, c2, c3 = band_hashes(rows, *stage.bands_rows)
+    # All three pairs are candidates; verification keeps the first two.
+    assert (c1 == c2).any() and (c2 == c3).any() and (c1 == c3).any()
     assert estimated_jaccard(rows[0], rows[1]) >= 0.7 and estimated_jaccard(rows[1], rows[2]) >= 0.7
     assert estimated_jaccard(rows[0], rows[2]) < 0.7
 
@@ -364,6 +415,19 @@ def test_near_copies_and_chains_cluster_to_the_smallest_id_per_language(tmp_path
     assert result.notes == {
         ("en", signed): 12, ("fr", signed): 1, ("zh", signed): 3, ("en", "minhash_dedup:no_shingles"): 1,
         ("en", "minhash_dedup:clusters"): 3, ("zh", "minhash_dedup:clusters"): 1}
+
+
+def test_ids_with_the_top_bit_set_cluster_the_same(tmp_path):
+    result = run_stage(MinhashDedup(), high_bit(hand_built_clusters()), tmp_path)
+    assert {i: meta["duplicate_of"] for i, (_, meta) in result.rejected.items()} == EXPECTED_DUPLICATES
+
+
+def test_band_shards_change_neither_the_results_nor_the_configuration_name(tmp_path):
+    default = run_stage(MinhashDedup(), hand_built_clusters(), tmp_path / "default")
+    for shards in (1, 3):
+        stage = MinhashDedup(band_shards=shards)
+        assert stage.config_name == MinhashDedup().config_name
+        assert run_stage(stage, hand_built_clusters(), tmp_path / str(shards)) == default
 
 
 def test_two_worker_processes_give_the_same_result(tmp_path):
