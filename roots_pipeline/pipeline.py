@@ -31,6 +31,7 @@ from roots_pipeline.errors import RootsError
 from roots_pipeline.language_codes import UNDETERMINED
 from roots_pipeline.language_config import languages_state
 from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
+from roots_pipeline.malloc_arenas import limit_malloc_arenas
 from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.output.malformed import WriteMalformed
 from roots_pipeline.output.shards import WriteShards
@@ -197,7 +198,10 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
     options = PipelineOptions(beam_args)
     runner = options.view_as(StandardOptions).runner
     local = runner in LOCAL_RUNNERS
-    if local:  # keep worker processes of multi_processing mode from logging every bundle
+    if local:
+        # The DirectRunner's process and workers hold whole shuffles: let freed memory be reused.
+        limit_malloc_arenas()
+        # Keep worker processes of multi_processing mode from logging every bundle.
         options.view_as(WorkerOptions).default_sdk_harness_log_level = (
             options.view_as(WorkerOptions).default_sdk_harness_log_level or "ERROR")
     progress_dir = tempfile.mkdtemp(prefix="roots-progress-") if local and show_progress else None
