@@ -83,6 +83,8 @@ from roots_pipeline.errors import RootsError
 from roots_pipeline.recipe import load_recipe
 from roots_pipeline.sources.files import Limits, open_decompressed
 from roots_pipeline.sources.oscar import file_language
+from roots_pipeline.stages.near_dedup import MinhashDedup
+from roots_pipeline.stages.substring_dedup import SuffixArrayDedup
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "tests" / "data" / "demo"
@@ -431,11 +433,14 @@ def suffix_array_bound_mb(corpus: Corpus, part_mb: float) -> float:
     return (7 * text + 64 * MB + 150 * docs) / MB
 
 
-def minhash_bound_mb(num_perm: int) -> float:
-    """Return the minhash_dedup per-worker bound of `stages/near_dedup.py`, in MB (without one
-    cluster's neighbours, 150 bytes per member, and one batch): the signing block (num_perm x
-    4,096 x 4 bytes), one bucket's 1,024 held members and the leaders' copy."""
-    return (num_perm * 4096 * 4 + 2 * 1024 * (4 * num_perm + 64)) / MB
+def minhash_bound_mb(corpus: Corpus, num_perm: int, band_shards: int) -> float:
+    """Return the minhash_dedup per-worker bound of `stages/near_dedup.py` for this corpus, in MB
+    (without one cluster's neighbours, 150 bytes per member, and one batch): the signing block
+    (num_perm x 4,096 x 4 bytes), one (language, band, shard) group of 16 bytes per document of
+    the largest language / band_shards, 2.5 times that while sorted, and a bucket's 1,024 held
+    members."""
+    largest = max(part.docs for part in corpus.langs.values())
+    return (num_perm * 4096 * 4 + 2.5 * 16 * largest / band_shards + 1024 * 40) / MB
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -449,13 +454,14 @@ class SizeResult:
     full: Run
     prefixes: list[Run]
     sa_bound_mb: float
+    mh_bound_mb: float
 
     @property
     def s_per_mb(self) -> float:
         return self.full.pipeline_s / self.corpus.text_mb
 
 
-def main_table(results: list[SizeResult], minhash_mb: float) -> str:
+def main_table(results: list[SizeResult]) -> str:
     """Throughput and memory per size."""
     head = (f"{'size':>6} {'files':>5} {'docs in':>9} {'text MB':>8} {'pipe s':>7} {'proc s':>7} "
             f"{'cpu s':>7} {'docs/s':>7} {'MB/s':>6} {'s/MB':>6}  {'driver':>7} {'worker':>7} {'tree':>7} "
@@ -468,7 +474,7 @@ def main_table(results: list[SizeResult], minhash_mb: float) -> str:
             f"{f.pipeline_s:>7.1f} {f.process_s:>7.1f} {f.cpu_s:>7.0f} {f.docs_in / f.pipeline_s:>7,.0f} "
             f"{r.corpus.text_mb / f.pipeline_s:>6.2f} {r.s_per_mb:>6.2f}  {f.driver_peak_mb:>7,.0f} "
             f"{f.worker_peak_mb:>7,.0f} {f.tree_peak_mb:>7,.0f} {f.largest_maxrss_mb:>7,.0f}  "
-            f"{r.sa_bound_mb:>8,.0f} {minhash_mb:>8,.0f}")
+            f"{r.sa_bound_mb:>8,.0f} {r.mh_bound_mb:>8,.0f}")
     lines += [
         "pipe s = run.json wall_seconds (planning + Beam + ledger); proc s = the whole `roots run`",
         "process (+ start-up, imports, data cards); cpu s = user + system CPU seconds of that process",
@@ -478,7 +484,8 @@ def main_table(results: list[SizeResult], minhash_mb: float) -> str:
         "(psutil polling); maxrss = getrusage(RUSAGE_CHILDREN).ru_maxrss around `roots run`: the",
         "exact peak of the largest single process. SA bound = suffix_array_dedup's stated job memory",
         "(7 B per byte of text + 64 MB + 150 B/doc; text = largest language, at most 2 x part_mb);",
-        "MH bound = minhash_dedup's per-worker working set; both on top of a worker's own baseline.",
+        "MH bound = minhash_dedup's per-worker working set (signing block, one band group of the",
+        "largest language); both on top of a worker's own baseline.",
     ]
     return "\n".join(lines)
 
@@ -557,6 +564,7 @@ def size_figures(result: SizeResult) -> dict[str, Any]:
     """Return one size's figures for `--json`."""
     corpus = result.corpus
     return {"size_mb": result.size_mb, "s_per_mb": result.s_per_mb, "sa_bound_mb": result.sa_bound_mb,
+            "mh_bound_mb": result.mh_bound_mb,
             "corpus": {"files": corpus.files, "docs": corpus.docs, "text_mb": corpus.text_mb,
                        "build_s": corpus.build_s, "langs": {k: asdict(v) for k, v in corpus.langs.items()}},
             "full": asdict(result.full), "prefixes": [asdict(p) for p in result.prefixes]}
@@ -637,7 +645,7 @@ def best_of(repeats: list[Run]) -> Run:
 
 
 def measure_size(size_mb: float, corpus: Corpus, base: dict[str, Any], folder: Path,
-                 args: argparse.Namespace, per_stage: bool, part_mb: float) -> SizeResult:
+                 args: argparse.Namespace, per_stage: bool, bounds: Bounds) -> SizeResult:
     """Run the full recipe on one corpus, then (when per_stage) its prefixes; OverMemory if the
     full run goes over `--max-rss-gb`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -659,7 +667,8 @@ def measure_size(size_mb: float, corpus: Corpus, base: dict[str, Any], folder: P
               f"{done.worker_peak_mb:,.0f} MiB, tree {done.tree_peak_mb:,.0f} MiB",
               file=sys.stderr, flush=True)
     prefixes = [runs[k] for k in range(count + 1)] if len(runs) == count + 1 else []
-    return SizeResult(size_mb, corpus, runs[count], prefixes, suffix_array_bound_mb(corpus, part_mb))
+    return SizeResult(size_mb, corpus, runs[count], prefixes, suffix_array_bound_mb(corpus, bounds.part_mb),
+                      minhash_bound_mb(corpus, bounds.num_perm, bounds.band_shards))
 
 
 def projected_peak_mb(results: list[SizeResult], size_mb: float) -> float:
@@ -691,7 +700,7 @@ def skip_reason(results: list[SizeResult], size_mb: float, runs: int, args: argp
 
 
 def print_report(args: argparse.Namespace, names: list[str], results: list[SizeResult],
-                 skipped: list[str], part_mb: float, minhash_mb: float) -> None:
+                 skipped: list[str], part_mb: float) -> None:
     """Print the tables, the linearity check, the memory comparison and what did not run."""
     without = f" without {', '.join(args.without)}" if args.without else ""
     print(f"\nroots-pipeline scale bench: {args.recipe.name}{without} ({', '.join(names)}), DirectRunner "
@@ -703,7 +712,7 @@ def print_report(args: argparse.Namespace, names: list[str], results: list[SizeR
         timed = [f"{r.size_mb:g} MB" for r in results if r.prefixes]
         untimed = [f"{r.size_mb:g} MB" for r in results if not r.prefixes]
         first, last = results[0], results[-1]
-        print(main_table(results, minhash_mb), "", stage_table(results, names),
+        print(main_table(results), "", stage_table(results, names),
               f"per-stage timing for: {', '.join(timed) or 'none'}; "
               f"full run only: {', '.join(untimed) or 'none'}",
               "", dedup_table(results), "", *linearity(results), sep="\n")
@@ -711,6 +720,13 @@ def print_report(args: argparse.Namespace, names: list[str], results: list[SizeR
               f"{last.full.worker_peak_mb:,.0f} MiB (SA bound {first.sa_bound_mb:,.0f} -> "
               f"{last.sa_bound_mb:,.0f} MiB at part_mb {part_mb:g}); driver {first.full.driver_peak_mb:,.0f} "
               f"-> {last.full.driver_peak_mb:,.0f} MiB")
+        for small, large in zip(results, results[1:], strict=False):
+            if large.full.docs_in == small.full.docs_in:
+                continue
+            grown = (large.full.driver_peak_mb - small.full.driver_peak_mb) * MB
+            print(f"driver peak {small.size_mb:g} -> {large.size_mb:g} MB: "
+                  f"{grown / (large.full.docs_in - small.full.docs_in) / 1024:.1f} KB more per document "
+                  f"read (the DirectRunner holds each shuffle in this process until it is read)")
     for line in skipped:
         print(line)
     not_asked = [f"{s:g} MB" for s in (10.0, 100.0, 1000.0) if s not in args.sizes]
@@ -718,14 +734,27 @@ def print_report(args: argparse.Namespace, names: list[str], results: list[SizeR
         print(f"not asked (--sizes): {', '.join(not_asked)}")
 
 
-def recipe_bounds(base: dict[str, Any], names: list[str], folder: Path, demo: Path) -> tuple[float, int]:
+@dataclass(frozen=True)
+class Bounds:
+    """The recipe's options that the dedup stages' stated memory bounds depend on."""
+
+    part_mb: float = SuffixArrayDedup.part_mb
+    num_perm: int = MinhashDedup.num_perm
+    band_shards: int = MinhashDedup.band_shards
+
+
+def recipe_bounds(base: dict[str, Any], names: list[str], folder: Path, demo: Path) -> Bounds:
     """Load the recipe as `roots run` will (stage names and options checked) and return the
-    suffix_array_dedup `part_mb` and the minhash_dedup `num_perm` it runs with."""
+    suffix_array_dedup and minhash_dedup options it runs with."""
     probe = write_recipe(base, Corpus(str(demo / "oscar"), {}), len(names), folder)
-    stages = load_recipe(str(probe)).stages
-    part_mb = next((s.part_mb for s in stages if s.name == "suffix_array_dedup"), 128.0)
-    num_perm = next((s.num_perm for s in stages if s.name == "minhash_dedup"), 320)
-    return part_mb, num_perm
+    stages = {stage.name: stage for stage in load_recipe(str(probe)).stages}
+    found = Bounds()
+    if "suffix_array_dedup" in stages:
+        found = replace(found, part_mb=stages["suffix_array_dedup"].part_mb)
+    if "minhash_dedup" in stages:
+        near = stages["minhash_dedup"]
+        found = replace(found, num_perm=near.num_perm, band_shards=near.band_shards)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -745,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.workdir or Path(temporary)
         workdir.mkdir(parents=True, exist_ok=True)
         try:  # before generating anything
-            part_mb, num_perm = recipe_bounds(base, names, workdir, args.demo)
+            bounds = recipe_bounds(base, names, workdir, args.demo)
         except RootsError as exc:
             print(f"cannot load {args.recipe}: {exc}", file=sys.stderr)
             return 2
@@ -762,20 +791,19 @@ def main(argv: list[str] | None = None) -> int:
                       f"{corpus.build_s:.0f} s)", file=sys.stderr)
                 try:
                     results.append(measure_size(size_mb, corpus, base, workdir / f"runs-{size_mb:g}MB", args,
-                                                per_stage, part_mb))
+                                                per_stage, bounds))
                 except OverMemory as exc:
                     reason = (f"{size_mb:g} MB: the full run was {exc} "
                               f"(over --max-rss-gb {args.max_rss_gb:.1f})")
             if reason:
                 skipped.append(reason)
                 print(reason, file=sys.stderr)
-        minhash_mb = minhash_bound_mb(num_perm)
-        print_report(args, names, results, skipped, part_mb, minhash_mb)
+        print_report(args, names, results, skipped, bounds.part_mb)
         if args.json:
             args.json.write_text(json.dumps({
                 "recipe": str(args.recipe), "stages": names, "workers": args.workers, "langs": list(langs),
                 "python": platform.python_version(), "cpus": os.cpu_count(), "skipped": skipped,
-                "minhash_bound_mb": minhash_mb, "sizes": [size_figures(r) for r in results],
+                "bounds": asdict(bounds), "sizes": [size_figures(r) for r in results],
             }, indent=2) + "\n")
     return 0
 
