@@ -16,6 +16,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,13 +28,14 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from roots_pipeline import __version__
 from roots_pipeline.document import Document
 from roots_pipeline.document_coder import DocumentBatch
-from roots_pipeline.errors import RootsError
+from roots_pipeline.errors import LedgerImbalance, RootsError
 from roots_pipeline.language_codes import UNDETERMINED
 from roots_pipeline.language_config import languages_state
 from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
 from roots_pipeline.malloc_arenas import limit_malloc_arenas
 from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.output.malformed import WriteMalformed
+from roots_pipeline.output.shard_reader import count_documents
 from roots_pipeline.output.shards import WriteShards
 from roots_pipeline.progress import ProgressDisplay
 from roots_pipeline.recipe import Recipe
@@ -242,8 +244,38 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
         "stages": [{"name": stage.name, "options": dataclasses.asdict(stage)} for stage in recipe.stages],
     }, indent=2) + "\n")
     assert_balanced(stats)
+    if "://" not in run_dir:  # remote outputs are not read back here
+        assert_shards_match_ledger(run_dir, stats, recipe.shards.write_rejects)
     _write_text(marker, digest + "\n")
     return RunResult(run_dir, stats, wall, skipped=False)
+
+
+def assert_shards_match_ledger(run_dir: str, stats: dict[str, Any], rejects_written: bool = True) -> None:
+    """Raise LedgerImbalance unless every language's shards hold the documents the ledger counted
+    (`rejects/` only when the recipe writes rejects).
+
+    The ledger counts documents on their way to the writers; reading the shards back catches a
+    runner that loses or repeats elements between counting and writing (seen with the
+    DirectRunner's multi_processing mode on a 1 GB corpus), which no balance of counts can show.
+    """
+    kinds = ("data", "rejects") if rejects_written else ("data",)
+    expected: Counter[tuple[str, str]] = Counter()
+    for entry in stats["entries"]:
+        expected[("data", entry["lang"])] += entry["kept"]["docs"]
+        if rejects_written:
+            expected[("rejects", entry["lang"])] += entry["rejected"]["docs"] + entry["duplicate"]["docs"]
+    for kind in kinds:
+        folder = f"{run_dir}/{kind}"
+        if os.path.isdir(folder):
+            expected.update({(kind, lang): 0 for lang in os.listdir(folder)})
+    wrong = []
+    for (kind, lang), count in sorted(expected.items()):
+        written = count_documents(f"{run_dir}/{kind}/{lang}")
+        if written != count:
+            wrong.append(f"{kind}/{lang} holds {written:,} documents, the ledger counted {count:,}")
+    if wrong:
+        raise LedgerImbalance("the written shards do not match the ledger: " + "; ".join(wrong)
+                              + ". The runner lost or repeated documents; the outputs are incomplete.")
 
 
 _RUN_FILES = ("data", "rejects", "malformed.jsonl", "stats.json", "run.json", "_SUCCESS", _LEDGER_ROWS)

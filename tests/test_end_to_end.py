@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import datasets
+import pyarrow as pa
 import pytest
 
+from roots_pipeline.errors import LedgerImbalance
 from roots_pipeline.output.shards import arrow_dataset
-from roots_pipeline.pipeline import run_recipe
+from roots_pipeline.pipeline import assert_shards_match_ledger, run_recipe
 from roots_pipeline.recipe import load_recipe
 from tests.conftest import REPO
 
@@ -70,6 +73,21 @@ def test_ledger_balances_for_every_source(demo_run):
     reasons = {r for e in crawl for r in e["rejected"].get("by_reason", {})}
     assert {"read:not_html", "read:not_seed_domain"} <= reasons
     assert sum(e["notes"].get("skipped_request_record", 0) for e in crawl) > 0
+
+
+def test_shards_that_lost_a_document_fail_the_check_against_the_ledger(demo_run, tmp_path):
+    out, result = demo_run
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    assert_shards_match_ledger(str(copy), result.stats)  # as written: every document is there
+    shard = sorted((copy / "data" / "fr").glob("data-*.arrow"))[0]
+    table = pa.ipc.open_stream(shard.read_bytes()).read_all()  # in memory: the file is rewritten
+    with pa.OSFile(str(shard), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table.slice(1))  # what a runner dropping one element would leave
+    kept = sum(e["kept"]["docs"] for e in result.stats["entries"] if e["lang"] == "fr")
+    expected = f"data/fr holds {kept - 1:,} documents, the ledger counted {kept:,}"
+    with pytest.raises(LedgerImbalance, match=expected):
+        assert_shards_match_ledger(str(copy), result.stats)
 
 
 def test_rejects_are_written_with_their_reasons(demo_run):

@@ -35,6 +35,16 @@ def shard_paths(folder: str) -> list[str]:
     return paths
 
 
+def count_documents(folder: str) -> int:
+    """Return how many documents a language folder's shards hold (0 for a folder that is not there).
+
+    Only the record batches' headers are read: the files are memory-mapped and no column is copied.
+    """
+    if not os.path.isdir(folder):
+        return 0
+    return sum(batch.num_rows for batch in shard_batches(folder, columns=()))
+
+
 def shard_batches(folder: str, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
     """Yield the record batches of one language folder's shards in order (only `columns` if given).
 
