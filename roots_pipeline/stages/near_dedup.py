@@ -49,14 +49,14 @@ survivor is) and `minhash_dedup:unconverged`.
 
 Memory per worker: one batch's 4-byte shingle hashes, one document's shingles and a block of
 num_perm x 4,096 hash products (5 MiB at 320) while signing; for candidates, one (language, band,
-shard) group: 16 bytes per document of the language / `band_shards`, about 2.5 times that
-while sorted (`bucket_edges`; 160 MB for 16 million documents of a language at the default 4
-shards: raise `band_shards` for bigger languages), and a bucket's `BUCKET_HELD` (1,024) smallest members whatever its size; at the
-join, one document's signature and its candidate edges (a giant bucket's smallest member has an
-edge to each member), then one edge's two signatures; one node's distinct neighbours per round,
-which for a cluster's smallest node is the whole cluster, about 150 bytes per member; one batch
-with its documents' labels at the join. A giant bucket (thousands of boilerplate pages) costs
-fewer than two candidate edges per member, never all pairs.
+shard) group: 16 bytes per document of the language / `band_shards`, about 2.5 times that while
+sorted (`bucket_edges`; 160 MB for 16 million documents of a language at the default 4 shards:
+raise `band_shards` for bigger languages), and a bucket's `BUCKET_HELD` (1,024) smallest members
+whatever its size; at the join, one document's signature and its candidate edges (a giant bucket's
+smallest member has an edge to each member), then one edge's two signatures; one node's distinct
+neighbours per round, which for a cluster's smallest node is the whole cluster, about 150 bytes per
+member; one batch with its documents' labels at the join. A giant bucket (thousands of boilerplate
+pages) costs fewer than two candidate edges per member, never all pairs.
 
 Shuffle: the band entries, bands x 16 bytes, 0.85 KB per document at the defaults' 53 x 6; the
 signature once (4 x num_perm bytes, the node and number, 1.3 KB at 320); per distinct candidate
