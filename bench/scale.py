@@ -309,6 +309,10 @@ class Run:
     notes: dict[str, int]
 
 
+class RunFailed(Exception):
+    """`roots run` exited with an error: the size has no figures, and the report says why."""
+
+
 class OverMemory(Exception):
     """A run stopped because its process tree went over `--max-rss-gb`."""
 
@@ -395,8 +399,8 @@ def run_recipe_process(recipe: Path, folder: Path, stages: int, args: argparse.N
             time.sleep(args.poll)
     process_s = time.perf_counter() - started
     if proc.returncode:
-        tail = log.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"roots run exited with {proc.returncode} on {recipe}:\n{tail}")
+        last = (log.read_text(errors="replace").strip().splitlines() or [""])[-1]
+        raise RunFailed(f"roots run exited with {proc.returncode} ({last}); log: {log}")
     run_info = json.loads((output / "run.json").read_text())
     stats = json.loads((output / "stats.json").read_text())
     reasons: Counter[str] = Counter()
@@ -795,6 +799,8 @@ def main(argv: list[str] | None = None) -> int:
                 except OverMemory as exc:
                     reason = (f"{size_mb:g} MB: the full run was {exc} "
                               f"(over --max-rss-gb {args.max_rss_gb:.1f})")
+                except RunFailed as exc:
+                    reason = f"{size_mb:g} MB: no figures, {exc}"
             if reason:
                 skipped.append(reason)
                 print(reason, file=sys.stderr)
