@@ -153,6 +153,12 @@ def test_multi_processing_runner_gives_the_same_bytes(demo_run, tmp_path):
     assert digests(other) == digests(out)
 
 
+def test_local_runs_make_beam_writes_wait_for_timed_flushes(demo_run):
+    from apache_beam.runners.worker.data_plane import TimeBasedBufferingClosableOutputStream
+
+    assert getattr(TimeBasedBufferingClosableOutputStream, "_roots_fixed", False)
+
+
 def test_malformed_input_is_counted_with_file_and_offset(tmp_path):
     from roots_pipeline.recipe import adhoc_recipe
     from roots_pipeline.stages import DEFAULT_STAGES
