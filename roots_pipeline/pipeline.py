@@ -30,10 +30,10 @@ from roots_pipeline.direct_runner_fixes import apply_direct_runner_fixes
 from roots_pipeline.document import Document
 from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import LedgerImbalance, RootsError
+from roots_pipeline.glibc_heap import limit_malloc_arenas
 from roots_pipeline.language_codes import UNDETERMINED
 from roots_pipeline.language_config import languages_state
 from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
-from roots_pipeline.malloc_arenas import limit_malloc_arenas
 from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.output.malformed import WriteMalformed
 from roots_pipeline.output.shard_reader import count_documents

@@ -30,6 +30,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.document import Document
 from roots_pipeline.filters import SCORES
+from roots_pipeline.glibc_heap import release_free_heap
 from roots_pipeline.ledger import count_outcome
 from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.progress import ProgressCounter
@@ -128,6 +129,9 @@ class _WriteShard(beam.DoFn):
         self._progress = ProgressCounter(self._progress_dir, self._stage)
 
     def process(self, element: tuple[tuple[str, int, int], Iterable[pa.RecordBatch]]) -> Iterator[tuple]:
+        """Write the shard; the heap earlier steps freed in this worker goes back to the system
+        first (`release_free_heap`), as Arrow's buffers cannot reuse it."""
+        release_free_heap()
         (lang, index, count), parts = element
         schema = shard_schema(self._with_reasons)
         # A part's rows come in read order from one split, so ordering the parts by their first id

@@ -37,11 +37,13 @@ Notes: `suffix_array_dedup:docs_changed` (documents) and `suffix_array_dedup:byt
 Memory per worker: the sizing step holds at most 65,536 (prefix, bytes) pairs per language; a
 job holds at most two parts, n ≤ 2 × `part_mb` bytes of text, and needs about 7 bytes of RAM
 per byte of text plus 64 MB (the formula is in `dedup.suffix_array`), plus about 150 bytes per
-document for the grouped values: 1.8 GB at the default 128 MB parts. A part exceeds `part_mb`
-only when one id prefix does (1/65,536 of a language's documents, e.g. one record of more than
-`part_mb`). The join holds one batch and its documents' spans. Cost: k(k-1)/2 suffix arrays for
-a language of k parts (one when k = 1), each document shuffled to k-1 jobs: raise `part_mb`
-for large languages when the workers' memory allows.
+document for the grouped values: 1.8 GB at the default 128 MB parts, on top of what the worker
+holds live: the heap freed before and during a job goes back to the system
+(`glibc_heap.free_heap_released`), as the suffix array's mapped blocks could not reuse it. A part
+exceeds `part_mb` only when one id prefix does (1/65,536 of a language's documents, e.g. one
+record of more than `part_mb`). The join holds one batch and its documents' spans. Cost:
+k(k-1)/2 suffix arrays for a language of k parts (one when k = 1), each document shuffled to
+k-1 jobs: raise `part_mb` for large languages when the workers' memory allows.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ from roots_pipeline.document import Document
 from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import OptionError, require_positive
 from roots_pipeline.filters.words import split_on_whitespace, strip_characters
+from roots_pipeline.glibc_heap import free_heap_released
 from roots_pipeline.language_config import character_set, load_language
 from roots_pipeline.ledger import Tally
 from roots_pipeline.stages.apply import NOTES, REJECTED
@@ -178,9 +181,14 @@ def _job_members(batch: list[Document], min_bytes: int, part_firsts: dict[str, t
 
 def _job_spans(job: tuple[tuple[str, int, int], Iterable[Member]], min_bytes: int,
                ) -> Iterator[tuple[str, tuple[str, list[ByteSpan]]]]:
-    """Yield (batch id, (document id, byte spans)) for the job's documents with duplicate windows."""
+    """Yield (batch id, (document id, byte spans)) for the job's documents with duplicate windows.
+
+    The suffix array's blocks are mapped afresh, so the heap freed in this worker, before and
+    while the job runs, goes back to the system (`free_heap_released`): else it stays resident
+    under the job."""
     members = sorted(job[1])  # ascending id: the corpus order, part i before part j
-    found = duplicate_spans([data for _, _, data in members], min_bytes)
+    with free_heap_released():
+        found = duplicate_spans([data for _, _, data in members], min_bytes)
     for (doc_id, batch_id, _), spans in zip(members, found, strict=True):
         if spans:
             yield batch_id, (doc_id, spans)
