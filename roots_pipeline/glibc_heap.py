@@ -56,8 +56,9 @@ def limit_malloc_arenas() -> None:
 
 def release_free_heap() -> bool:
     """Return the pages of the heap's free chunks to the system, in every arena; False where the
-    C library is not glibc. Costs a walk of the free chunks (milliseconds for a GiB of heap), so
-    callers do it once before a large allocation, not per element."""
+    C library is not glibc. Costs a walk of the free chunks and the system calls that drop their
+    pages (0.1 s for 1 GiB just freed, well under a millisecond when little is), so callers do it
+    around large allocations, not per element."""
     libc = _glibc()
     if libc is None:
         return False
