@@ -1,5 +1,6 @@
 """`glibc_heap`: two heap arenas for local runs (`limit_malloc_arenas`, unless the user chose), and
-the heap's free pages given back before a big step (`release_free_heap`)."""
+the heap's free pages given back before a big step (`release_free_heap`) and while it runs
+(`free_heap_released`)."""
 
 import os
 import subprocess
