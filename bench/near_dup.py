@@ -316,7 +316,7 @@ def run_beam(docs: Corpus, stage: MinhashDedup) -> tuple[list[int], float]:
         started = time.perf_counter()
         with beam.Pipeline(options=PipelineOptions(["--direct_running_mode=in_memory"])) as pipeline:
             created = pipeline | beam.Create(batches).with_output_types(DocumentBatch)
-            outputs = stage.expand_stage(created, "near")
+            outputs = stage.expand_stage(created, "near", f"{scratch}/scratch")
             _ = (outputs.rejected
                  | beam.FlatMap(lambda batch: [f"{d.id} {d.meta['duplicate_of']}" for d in batch])
                  | beam.io.WriteToText(f"{scratch}/removed"))

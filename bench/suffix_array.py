@@ -24,9 +24,10 @@ Each measurement runs in its own process; its peak memory is that process's VmHW
   stage does; seconds exclude reading the jsonl;
 * stage: `SuffixArrayDedup` in a Beam pipeline (DirectRunner, in_memory) reading the jsonl,
   and the same pipeline without the stage; the stage's time is the difference;
-* one job: `duplicate_spans` over the whole generated corpus as one suffix array, texts read
-  straight into bytes objects, for the RAM per byte of text that the module docstring states
-  ((peak - resident before the texts) / text bytes).
+* one job: the whole generated corpus as one suffix array, run as the stage runs a job: texts
+  read from part files (`dedup.part_files`) into the joined corpus, then
+  `joined_duplicate_spans`, for the RAM per byte of text that the module docstring states
+  ((peak - resident before the job) / text bytes).
 
 The brute-force check takes the first `--sample-kb` of one language of each corpus (in file
 order), sorts it by id, cuts it into 4 parts, and compares the spans with those found by a set
@@ -230,7 +231,8 @@ def child_pipeline(corpus: Path, part_mb: float | None, out: Path) -> dict[str, 
         if part_mb is None:
             tallies = [batches | "CountRead" >> beam.FlatMap(counts, "kept")]
         else:
-            outputs = SuffixArrayDedup(part_mb=part_mb).expand_stage(batches, "sa")
+            stage = SuffixArrayDedup(part_mb=part_mb)
+            outputs = stage.expand_stage(batches, "sa", str(out.parent / "scratch"))
             tallies = [outputs.kept | "CountKept" >> beam.FlatMap(counts, "kept"),
                        outputs.rejected | "CountRejected" >> beam.FlatMap(counts, "rejected"),
                        outputs.notes | "Notes" >> beam.MapTuple(lambda key, count: (key[4], count))]
@@ -243,22 +245,19 @@ def child_pipeline(corpus: Path, part_mb: float | None, out: Path) -> dict[str, 
     return {"seconds": time.perf_counter() - started, "peak_rss": resident_bytes("VmHWM"), **totals}
 
 
-def child_job(blob: Path, lengths: Path) -> dict[str, Any]:
-    """Run one suffix-array job over texts read straight into bytes objects; report the resident
-    memory before the texts, so the parent can tell the job's own RAM per byte."""
-    import numpy as np
+def child_job(folder: Path) -> dict[str, Any]:
+    """Run one suffix-array job as the stage does, from part files; report the resident memory
+    before it, so the parent can tell the job's own RAM per byte."""
+    from roots_pipeline.dedup.part_files import read_job
+    from roots_pipeline.dedup.suffix_array import joined_duplicate_spans
 
-    from roots_pipeline.dedup.suffix_array import duplicate_spans
-
-    sizes = np.load(lengths)
     before = resident_bytes("VmRSS")
-    with blob.open("rb") as handle:
-        texts = [handle.read(int(size)) for size in sizes]
     started = time.perf_counter()
-    found = duplicate_spans(texts, MIN_BYTES)
+    texts = read_job(str(path) for path in folder.iterdir())
+    found = joined_duplicate_spans(texts.corpus, texts.lengths, MIN_BYTES)
     seconds = time.perf_counter() - started
     removed = sum(end - start for spans in found for start, end in spans)
-    return {"seconds": seconds, "text_bytes": int(sizes.sum()), "rss_before_texts": before,
+    return {"seconds": seconds, "text_bytes": int(texts.lengths.sum()), "rss_before_texts": before,
             "bytes_in_spans": removed, "peak_rss": resident_bytes("VmHWM")}
 
 
@@ -422,9 +421,9 @@ def main(argv: list[str] | None = None) -> int:
                     abs(row.removed_pct - algorithm.removed_pct) > 1e-9:
                 failures.append(f"{name}: the stage's counts {staged} differ from the algorithm's")
 
-        blob, lengths = root / "job.bin", root / "job-lengths.npy"
-        write_job(generated_path, blob, lengths)
-        job, peak = measure("job", str(blob), str(lengths))
+        part_files = root / "part-files"
+        write_part_files(generated_path, part_files)
+        job, peak = measure("job", str(part_files))
         per_byte = (peak * MB - job["rss_before_texts"]) / job["text_bytes"]
         rows.append(Row("generated", "one job, whole corpus", job["text_bytes"] / MB, job["seconds"], peak,
                         "1", note=f"{per_byte:.2f} B of RAM per byte of text beyond the interpreter"))
@@ -445,18 +444,16 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failures else 0
 
 
-def write_job(corpus: Path, blob: Path, lengths: Path) -> None:
-    """Write the corpus's texts, in id order, as one blob and a lengths array for `child_job`."""
-    import numpy as np
+def write_part_files(corpus: Path, folder: Path) -> None:
+    """Write the corpus's texts, in file order, to two part files (as two workers would) for `child_job`."""
+    from roots_pipeline.dedup.part_files import PartFileWriter
 
-    records = sorted(read_jsonl(corpus), key=lambda r: r["id"])
-    sizes = []
-    with blob.open("wb") as handle:
-        for record in records:
-            data = record["text"].encode("utf-8")
-            handle.write(data)
-            sizes.append(len(data))
-    np.save(lengths, np.array(sizes, dtype=np.int64))
+    folder.mkdir()
+    writers = [PartFileWriter(str(folder / f"part-{n}.bin")) for n in range(2)]
+    for number, record in enumerate(read_jsonl(corpus)):
+        writers[number % 2].add(record["id"], record["id"], record["text"].encode("utf-8"))
+    for writer in writers:
+        writer.close()
 
 
 def run_child(command: list[str]) -> dict[str, Any]:
@@ -466,7 +463,7 @@ def run_child(command: list[str]) -> dict[str, Any]:
     if kind == "pipeline":
         return child_pipeline(Path(rest[0]), None if rest[1] == "none" else float(rest[1]), Path(rest[2]))
     assert kind == "job", kind
-    return child_job(Path(rest[0]), Path(rest[1]))
+    return child_job(Path(rest[0]))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -2,7 +2,10 @@
 
 Run folder layout: `data/<lang>/` and `rejects/<lang>/` (Arrow shards), `malformed.jsonl`,
 `stats.json` (the ledger, byte-identical across re-runs of the same inputs), `run.json` (wall
-time, runner, versions), `_SUCCESS` (the fingerprint of the recipe and inputs it was made from).
+time, runner, versions), `_SUCCESS` (the fingerprint of the recipe and inputs it was made from),
+and, while the pipeline runs, `scratch/`: files that steps pass to later steps instead of
+shuffling them (the suffix-array dedup's texts, the shard writers' parts), deleted when the
+pipeline ends, however it ends.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from roots_pipeline.stages.base import CorpusStage, DocumentStage, Stage
 
 LOCAL_RUNNERS = {None, "DirectRunner", "direct", "SwitchingDirectRunner", "BundleBasedDirectRunner"}
 _LEDGER_ROWS = ".ledger-rows.json"
+_SCRATCH = "scratch"
 
 
 @dataclass(frozen=True)
@@ -68,13 +72,14 @@ def build_pipeline(pipeline: beam.Pipeline, recipe: Recipe, splits: list[list[An
                for spec, group in zip(recipe.sources, splits, strict=True) for split in group]
     read = pipeline | "Read" >> ReadSource(sampled, progress_dir)
     ledger = [read[LEDGER]]
-    kept, rejected, notes = _add_stages(read.docs, recipe.stages, progress_dir)
+    scratch = f"{run_dir}/{_SCRATCH}"
+    kept, rejected, notes = _add_stages(read.docs, recipe.stages, progress_dir, scratch)
     ledger.extend(notes)
     ledger.append(kept | "WriteData" >> WriteShards(f"{run_dir}/data", "kept", recipe.shards.size_mb,
-                                                    progress_dir))
+                                                    progress_dir, f"{scratch}/data"))
     rejected = rejected[0] if len(rejected) == 1 else rejected | "AllRejected" >> beam.Flatten()
     ledger.append(rejected | "WriteRejects" >> WriteShards(
-        f"{run_dir}/rejects", "rejected", recipe.shards.size_mb, progress_dir,
+        f"{run_dir}/rejects", "rejected", recipe.shards.size_mb, progress_dir, f"{scratch}/rejects",
         write=recipe.shards.write_rejects))
     ledger.append(read[MALFORMED] | "WriteMalformed" >> WriteMalformed(f"{run_dir}/malformed.jsonl"))
     _ = (
@@ -86,9 +91,10 @@ def build_pipeline(pipeline: beam.Pipeline, recipe: Recipe, splits: list[list[An
     )
 
 
-def _add_stages(docs: beam.PCollection, stages: tuple[Stage, ...], progress_dir: str | None,
+def _add_stages(docs: beam.PCollection, stages: tuple[Stage, ...], progress_dir: str | None, scratch: str,
                 ) -> tuple[beam.PCollection, list[beam.PCollection], list[beam.PCollection]]:
-    """Add the recipe's stages: runs of document stages fused into one step, corpus stages alone.
+    """Add the recipe's stages: runs of document stages fused into one step, corpus stages alone,
+    each given the run's `scratch` folder.
 
     Returns the kept documents, and the collections of rejected documents and ledger notes.
     """
@@ -102,7 +108,7 @@ def _add_stages(docs: beam.PCollection, stages: tuple[Stage, ...], progress_dir:
                 split = docs | f"Select_{label}" >> beam.ParDo(_Select(group)).with_output_types(
                     DocumentBatch).with_outputs(_OTHERS, main="selected")
                 selected, others = split.selected, split[_OTHERS]
-            outputs = group.expand_stage(selected, label)
+            outputs = group.expand_stage(selected, label, scratch)
             docs = outputs.kept
             if others is not None:
                 docs = (outputs.kept, others) | f"Merge_{label}" >> beam.Flatten()
@@ -225,6 +231,7 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
     finally:
         if progress_dir:
             shutil.rmtree(progress_dir, ignore_errors=True)
+        _delete_folders(run_dir, (_SCRATCH,))
 
     rows = [(tuple(key), tuple(count)) for key, count in json.loads(_read_text(f"{run_dir}/{_LEDGER_ROWS}"))]
     counted = {(key[0], key[1]) for key, _ in rows}
@@ -282,13 +289,14 @@ def assert_shards_match_ledger(run_dir: str, stats: dict[str, Any], rejects_writ
                               + ". The runner lost or repeated documents; the outputs are incomplete.")
 
 
-_RUN_FILES = ("data", "rejects", "malformed.jsonl", "stats.json", "run.json", "_SUCCESS", _LEDGER_ROWS)
+_RUN_FILES = ("malformed.jsonl", "stats.json", "run.json", "_SUCCESS", _LEDGER_ROWS)
+_RUN_FOLDERS = ("data", "rejects", _SCRATCH)
 
 
 def _check_run_folder(run_dir: str, splits: list[list[Any]]) -> None:
     """Refuse a run folder that holds anything but an earlier run, or that holds the inputs.
 
-    Re-running clears `data/` and `rejects/`; that must never delete a user's own files.
+    Re-running clears `data/`, `rejects/` and `scratch/`; that must never delete a user's own files.
     """
     if "://" not in run_dir:
         if os.path.exists(run_dir) and not os.path.isdir(run_dir):
@@ -299,7 +307,7 @@ def _check_run_folder(run_dir: str, splits: list[list[Any]]) -> None:
                              f"({', '.join(present[:3])}…): choose an empty or new folder")
     inside = [s.file.path for group in splits for s in group
               if any(os.path.abspath(s.file.path).startswith(os.path.abspath(f"{run_dir}/{name}") + os.sep)
-                     for name in ("data", "rejects"))]
+                     for name in _RUN_FOLDERS)]
     if inside:
         raise RootsError(f"input {inside[0]} lies inside the output folder {run_dir}, which a run clears")
 
@@ -307,8 +315,18 @@ def _check_run_folder(run_dir: str, splits: list[list[Any]]) -> None:
 def _clear_outputs(run_dir: str) -> None:
     """Remove a previous run's outputs so the new ones cannot mix with them."""
     old = [f"{run_dir}/{name}" for name in _RUN_FILES if FileSystems.exists(f"{run_dir}/{name}")]
-    if "://" in run_dir:  # object stores have no folders: delete the prefixes (a trailing / recurses)
-        old += [f"{run_dir}/{name}/" for name in ("data", "rejects")
-                if FileSystems.match([f"{run_dir}/{name}/*"])[0].metadata_list]
+    if old:
+        FileSystems.delete(old)
+    _delete_folders(run_dir, _RUN_FOLDERS)
+
+
+def _delete_folders(run_dir: str, names: tuple[str, ...]) -> None:
+    """Delete folders of the run folder, on a local disk or an object store (where a folder is
+    only a prefix: a trailing / deletes everything under it)."""
+    if "://" in run_dir:
+        old = [f"{run_dir}/{name}/" for name in names
+               if FileSystems.match([f"{run_dir}/{name}/*"])[0].metadata_list]
+    else:
+        old = [f"{run_dir}/{name}" for name in names if os.path.isdir(f"{run_dir}/{name}")]
     if old:
         FileSystems.delete(old)

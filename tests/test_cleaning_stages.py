@@ -249,7 +249,7 @@ def run_corpus_stages(stages: list[CorpusStage], batches: list[list[Document]], 
         docs = pipeline | "Docs" >> beam.Create(batches).with_output_types(DocumentBatch)
         rejected, notes = [], []
         for index, stage in enumerate(stages):
-            outputs = stage.expand_stage(docs, f"{stage.name}{index}")
+            outputs = stage.expand_stage(docs, f"{stage.name}{index}", str(out / "scratch"))
             docs = outputs.kept
             rejected.append(outputs.rejected)
             notes.append(outputs.notes)

@@ -54,6 +54,14 @@ def test_every_language_loads_with_datasets_and_pyarrow(demo_run):
         json.loads(ds[0]["meta"])
 
 
+def test_the_scratch_folder_is_gone_once_the_run_ends(demo_run):
+    out, result = demo_run
+    # The demo recipe runs suffix_array_dedup, which passes texts to its jobs in scratch files.
+    changed = sum(e["notes"].get("suffix_array_dedup:docs_changed", 0) for e in result.stats["entries"])
+    assert changed > 0
+    assert not (out / "scratch").exists()
+
+
 def test_larger_languages_are_split_into_several_shards(demo_run):
     out, _ = demo_run
     fr = sorted(p.name for p in (out / "data" / "fr").glob("data-*.arrow"))

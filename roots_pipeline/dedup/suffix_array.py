@@ -32,16 +32,19 @@ should be as large as memory allows.
 RAM per byte of text n of one job (n at most 2 × `part_bytes`), measured peaks in
 `bench/suffix_array.py`:
 
-    texts as given          1 B
     the joined corpus       1 B
     suffix array            4 B   (8 B once n reaches 2**31: libdivsufsort's 64-bit variant)
     duplicate-start mask    1 B
     ------------------------------
-    total                   7 B per byte of text, plus a fixed 64 MB of per-chunk buffers
+    total                   6 B per byte of text, plus a fixed 64 MB of per-chunk buffers
                             (CHUNK_BYTES: gathered windows, masks and run ids of a chunk)
                             and 16 B per document (offsets)
 
-so a job over two parts of 128 MB holds about 1.8 GB. The output spans are small: at most one
+`joined_duplicate_spans` takes the corpus already joined (the Beam stage assembles it from part
+files, `dedup.part_files`); `duplicate_spans` joins separate texts first, and also holds them:
+7 B per byte.
+
+A job over two parts of 128 MB holds about 1.6 GB. The output spans are small: at most one
 pair of integers per N duplicate bytes.
 """
 
@@ -72,14 +75,25 @@ def duplicate_spans(texts: Sequence[bytes], min_bytes: int) -> list[list[ByteSpa
     `texts` are in corpus order (ascending document id). This is one job: the whole corpus, or
     a pair of parts (the earlier one first). Spans are half-open and sorted.
     """
-    assert min_bytes >= 1, min_bytes
     if not texts:
         return []
     corpus = SEPARATOR.join([*texts, b""])  # a separator after every text, without a second copy
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    return joined_duplicate_spans(corpus, lengths, min_bytes)
+
+
+def joined_duplicate_spans(corpus: bytes | np.ndarray, lengths: np.ndarray,
+                           min_bytes: int) -> list[list[ByteSpan]]:
+    """Return `duplicate_spans` of texts already joined: `corpus` holds each text followed by one
+    SEPARATOR, `lengths` their byte lengths. A job that assembles its corpus in place (from part
+    files) never holds the texts a second time."""
+    assert min_bytes >= 1, min_bytes
+    assert len(corpus) == int(lengths.sum()) + len(lengths), (len(corpus), len(lengths))
+    if not len(lengths):
+        return []
     starts = np.cumsum(lengths + 1) - 1 - lengths  # each text's offset in the corpus
     dup = _duplicate_starts(corpus, min_bytes)
-    found: list[list[ByteSpan]] = [[] for _ in texts]
+    found: list[list[ByteSpan]] = [[] for _ in range(len(lengths))]
     # One reduceat finds the texts with any duplicate start; only their slices are scanned.
     for index in np.flatnonzero(np.logical_or.reduceat(dup, starts)):
         begin = int(starts[index])
@@ -87,7 +101,7 @@ def duplicate_spans(texts: Sequence[bytes], min_bytes: int) -> list[list[ByteSpa
     return found
 
 
-def _duplicate_starts(corpus: bytes, min_bytes: int) -> np.ndarray:
+def _duplicate_starts(corpus: bytes | np.ndarray, min_bytes: int) -> np.ndarray:
     """Return a mask over corpus positions: True where a duplicate window starts."""
     n = len(corpus)
     dup = np.zeros(n, dtype=bool)

@@ -8,34 +8,45 @@ gives pyarrow users a `pyarrow.dataset.Dataset` over the memory-mapped shards in
 Determinism without holding a language in one worker: the number of shards of a language is
 its total text size divided by the shard size (a side input summed first), a document goes to
 shard `int(id) % n`, and the parts of a shard (each in the read order of one split) are ordered
-by their first id before it is written. Same input, same bytes, on any runner. Memory per
-worker is bounded by one shard. Each file is written under a temporary name and renamed; shards
+by their first id before it is written. Same input, same bytes, on any runner.
+
+Memory per worker is bounded by about one batch of documents, whatever the shard size: parts
+are not shuffled to the writer but written, one Arrow IPC file per worker bundle, to the run's
+scratch folder, and only (first id, file, position) goes through the shuffle; the writer reads
+the parts of its shard one at a time and streams them out in batches of 1,000 rows. (A shuffled
+shard arrives as one element, which a worker holds several times over: 1.5 GB per worker for a
+175M-character shard at 1 GB.) Each file is written under a temporary name and renamed; shards
 left over from an earlier run with other counts are deleted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import math
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
+from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.document import Document
 from roots_pipeline.filters import SCORES
-from roots_pipeline.glibc_heap import release_free_heap
 from roots_pipeline.ledger import count_outcome
 from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.progress import ProgressCounter
 
 _ROWS_PER_BATCH = 1000  # what `datasets` writes, so readers see familiar batch sizes
+_BINARY, _RAW = "application/octet-stream", CompressionTypes.UNCOMPRESSED  # part files
+PartPlace = tuple[str, str, int]  # a shard's part: (its first id, the part file, its position there)
 _BASE_FIELDS = [
     pa.field("id", pa.string()),
     pa.field("text", pa.string()),
@@ -116,8 +127,42 @@ def _assign_shards(batch: pa.RecordBatch, sizes: dict[str, int],
     return ((key, batch.take(pa.array(rows))) for key, rows in groups.items())
 
 
+class _WritePartFiles(beam.DoFn):
+    """Writes each (language, shard) part of a batch as a record batch of the bundle's Arrow IPC
+    file; emits ((language, index, count), (first id, file, position)) for the shard's writer."""
+
+    def __init__(self, folder: str, with_reasons: bool) -> None:
+        self._folder = folder
+        self._with_reasons = with_reasons
+
+    def start_bundle(self) -> None:
+        self._file: tuple[str, Any, pa.ipc.RecordBatchFileWriter] | None = None
+        self._written = 0
+
+    def process(self, batch: pa.RecordBatch, sizes: dict[str, int], shard_chars: int,
+                ) -> Iterator[tuple[tuple[str, int, int], PartPlace]]:
+        for key, part in _assign_shards(batch, sizes, shard_chars):
+            if not part.num_rows:
+                continue
+            if self._file is None:
+                path = f"{self._folder}/{uuid.uuid4().hex}.arrow"
+                sink = FileSystems.create(path, mime_type=_BINARY, compression_type=_RAW)
+                self._file = path, sink, pa.ipc.new_file(sink, shard_schema(self._with_reasons))
+            path, _, writer = self._file
+            writer.write_batch(part)
+            yield key, (part.column("id")[0].as_py(), path, self._written)
+            self._written += 1
+
+    def finish_bundle(self) -> None:
+        if self._file is not None:
+            _, sink, writer = self._file
+            writer.close()
+            sink.close()
+
+
 class _WriteShard(beam.DoFn):
-    """Writes one shard: parts in id order, Arrow stream, temporary name then rename."""
+    """Writes one shard: its parts in id order, read one at a time from the part files, as an
+    Arrow stream under a temporary name, then renamed."""
 
     def __init__(self, folder: str, with_reasons: bool, stage: str, progress_dir: str | None) -> None:
         self._folder = folder
@@ -128,25 +173,30 @@ class _WriteShard(beam.DoFn):
     def setup(self) -> None:
         self._progress = ProgressCounter(self._progress_dir, self._stage)
 
-    def process(self, element: tuple[tuple[str, int, int], Iterable[pa.RecordBatch]]) -> Iterator[tuple]:
-        """Write the shard; the heap earlier steps freed in this worker goes back to the system
-        first (`release_free_heap`), as Arrow's buffers cannot reuse it."""
-        release_free_heap()
+    def process(self, element: tuple[tuple[str, int, int], Iterable[PartPlace]]) -> Iterator[tuple]:
         (lang, index, count), parts = element
         schema = shard_schema(self._with_reasons)
-        # A part's rows come in read order from one split, so ordering the parts by their first id
-        # gives the same file on every run without moving any text.
-        ordered = sorted((part for part in parts if part.num_rows), key=lambda p: p.column("id")[0].as_py())
-        table = pa.Table.from_batches(ordered, schema=schema)
         name = shard_name(index, count)
         final = f"{self._folder}/{lang}/{name}"
         temporary = f"{self._folder}/{lang}/.{name}.tmp"
-        with FileSystems.create(temporary) as handle, pa.ipc.new_stream(handle, schema) as writer:
-            for chunk in table.to_batches(max_chunksize=_ROWS_PER_BATCH):
-                writer.write_batch(chunk)
+        rows = 0
+        with contextlib.ExitStack() as opened:
+            readers: dict[str, pa.ipc.RecordBatchFileReader] = {}
+            handle = opened.enter_context(FileSystems.create(temporary))
+            writer = opened.enter_context(pa.ipc.new_stream(handle, schema))
+            # A part's rows come in read order from one split, so ordering the parts by their
+            # first id gives the same file on every run without moving any text.
+            for _, path, position in sorted(parts):
+                if path not in readers:
+                    source = FileSystems.open(path, mime_type=_BINARY, compression_type=_RAW)
+                    readers[path] = pa.ipc.open_file(pa.PythonFile(opened.enter_context(source), mode="r"))
+                part = readers[path].get_batch(position)
+                rows += part.num_rows
+                for chunk in pa.Table.from_batches([part]).to_batches(max_chunksize=_ROWS_PER_BATCH):
+                    writer.write_batch(chunk)
         FileSystems.rename([temporary], [final])
-        self._progress.add("docs", table.num_rows)
-        yield lang, (name, table.num_rows)
+        self._progress.add("docs", rows)
+        yield lang, (name, rows)
 
     def teardown(self) -> None:
         self._progress.flush()
@@ -179,13 +229,15 @@ def _finish_language(element: tuple[str, Iterable[tuple[str, int]]], folder: str
 class WriteShards(beam.PTransform):
     """Write batches of documents as per-language shards; outputs ledger counts for `outcome`.
 
+    `scratch` is a folder for the part files (one per worker bundle), which the run deletes.
     With `write=False` nothing is written and only the counts come out.
     """
 
-    def __init__(self, folder: str, outcome: str, shard_mb: float, progress_dir: str | None,
+    def __init__(self, folder: str, outcome: str, shard_mb: float, progress_dir: str | None, scratch: str,
                  write: bool = True) -> None:
         super().__init__()
         self._folder = folder.rstrip("/")
+        self._scratch = scratch
         self._outcome = outcome
         self._with_reasons = outcome == "rejected"
         self._shard_chars = max(1, int(shard_mb * 1024 * 1024))  # text size, counted in characters
@@ -200,7 +252,8 @@ class WriteShards(beam.PTransform):
         sizes = batches | "Sizes" >> beam.FlatMap(_language_sizes) | "SumSizes" >> beam.CombinePerKey(sum)
         written = (
             batches
-            | "Assign" >> beam.FlatMap(_assign_shards, beam.pvalue.AsDict(sizes), self._shard_chars)
+            | "PartFiles" >> beam.ParDo(_WritePartFiles(self._scratch, self._with_reasons),
+                                        beam.pvalue.AsDict(sizes), self._shard_chars)
             | "Group" >> beam.GroupByKey()
             | "Write" >> beam.ParDo(_WriteShard(self._folder, self._with_reasons, f"write {self._outcome}",
                                                 self._progress_dir))

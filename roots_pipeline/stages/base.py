@@ -90,9 +90,11 @@ class CorpusStage(Stage):
     """A step that must see every selected document of a dataset before deciding about any."""
 
     @abstractmethod
-    def expand_stage(self, batches: beam.PCollection, label: str) -> CorpusOutputs:
+    def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
         """Add the stage to the pipeline; `batches` holds only selected documents, in batches.
 
-        `label` is a unique prefix for the stage's transform names. Memory per worker must be
-        bounded and stated in the stage's docstring: never gather a dataset in one worker.
+        `label` is a unique prefix for the stage's transform names. `scratch` is a folder (any
+        Beam filesystem) for files that only this run reads, deleted when the run ends; a stage
+        writes under `<scratch>/<label>/`. Memory per worker must be bounded and stated in the
+        stage's docstring: never gather a dataset in one worker.
         """

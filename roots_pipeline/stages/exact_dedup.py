@@ -38,7 +38,7 @@ class _ExactDedup(CorpusStage):
     def dedup_key(self, doc: Document) -> str | bytes | None:
         """Return what makes two documents of a dataset copies of each other."""
 
-    def expand_stage(self, batches: beam.PCollection, label: str) -> CorpusOutputs:
+    def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
         losers = (
             batches
             | f"{label}_Keys" >> beam.FlatMap(_members, self)

@@ -199,7 +199,7 @@ class MinhashDedup(CorpusStage):
         """Return the shingle kind used for documents of `lang`."""
         return shingle_kind(lang) if self.shingle == AUTO else self.shingle
 
-    def expand_stage(self, batches: beam.PCollection, label: str) -> CorpusOutputs:
+    def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
         signed = batches | f"{label}_Sign" >> beam.ParDo(_SignBatch(self)).with_outputs(
             NOTES, SIGNATURES, main="bands")
         candidates = (

@@ -129,7 +129,7 @@ class DedupTemplateSoft(CorpusStage):
             raise OptionError("min_occurrences", f"must be at least 2 (1 would remove every line), "
                                                  f"got {self.min_occurrences}")
 
-    def expand_stage(self, batches: beam.PCollection, label: str) -> CorpusOutputs:
+    def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
         templates = (
             batches
             | f"{label}_HashLines" >> beam.FlatMap(_template_line_counts, self.min_line_chars)
@@ -221,7 +221,7 @@ class RemoveDomainBoilerplate(CorpusStage):
         if self.min_chars < 0:
             raise OptionError("min_chars", f"must be 0 or more, got {self.min_chars}")
 
-    def expand_stage(self, batches: beam.PCollection, label: str) -> CorpusOutputs:
+    def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
         cutoffs = (
             batches
             | f"{label}_SampleKeys" >> beam.FlatMap(_sample_keys)

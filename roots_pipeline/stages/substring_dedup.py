@@ -11,10 +11,14 @@ Shape of the Beam graph, so that no worker ever holds a language:
 1. sizes: bytes per (language, 16-bit id prefix) — ids are hashes, so prefixes spread evenly —
    summed by a CombinePerKey; per language, consecutive prefixes are cut into parts of at most
    `part_mb` (a side input of a few part boundaries per language);
-2. jobs: every document of at least `min_bytes` bytes goes, as UTF-8, to each job its part takes
-   part in — the pairs (i, j) of parts, i < j, or the single job of a one-part language — and
-   one GroupByKey per job gathers at most two parts; the job's suffix array yields the byte
-   spans of each document's duplicate windows;
+2. jobs: every document of at least `min_bytes` bytes is written, as UTF-8, to a file of its
+   part in the run's scratch folder (`dedup.part_files`: one per worker bundle, language and
+   part); each file's path goes to every job its part takes part in — the pairs (i, j) of parts,
+   i < j, or the single job of a one-part language — and one GroupByKey per job gathers the
+   paths of at most two parts. The job reads their texts straight into its corpus, and its
+   suffix array yields the byte spans of each document's duplicate windows. Texts travel by file,
+   not by shuffle, because a shuffled job arrives as one element that a worker holds several
+   times over while the job runs (see `dedup.part_files`);
 3. join: spans are keyed by the id of the first document of their batch and joined back to the
    batches with a CoGroupByKey, as `dedup_document` joins its losers, so batches keep their
    documents and order; a document's spans from its several jobs are merged there.
@@ -34,32 +38,39 @@ emptied text from one with words left. Unchanged documents are never rejected he
 Notes: `suffix_array_dedup:docs_changed` (documents) and `suffix_array_dedup:bytes_removed`
 (UTF-8 bytes by which changed texts shrank), per source, dataset and language.
 
-Memory per worker: the sizing step holds at most 65,536 (prefix, bytes) pairs per language; a
-job holds at most two parts, n ≤ 2 × `part_mb` bytes of text, and needs about 7 bytes of RAM
-per byte of text plus 64 MB (the formula is in `dedup.suffix_array`), plus about 150 bytes per
-document for the grouped values: 1.8 GB at the default 128 MB parts, on top of what the worker
-holds live: the heap freed before and during a job goes back to the system
-(`glibc_heap.free_heap_released`), as the suffix array's mapped blocks could not reuse it. A part
-exceeds `part_mb` only when one id prefix does (1/65,536 of a language's documents, e.g. one
-record of more than `part_mb`). The join holds one batch and its documents' spans. Cost:
-k(k-1)/2 suffix arrays for a language of k parts (one when k = 1), each document shuffled to
-k-1 jobs: raise `part_mb` for large languages when the workers' memory allows.
+Memory per worker: the sizing step holds at most 65,536 (prefix, bytes) pairs per language;
+writing part files holds 24 bytes per open file's text, at most 24 MB (`_FILE_DOCS`); a job
+holds at most two parts, n ≤ 2 × `part_mb` bytes of text, and needs 6 bytes of RAM per byte
+of text (the joined corpus, the suffix array and a mask; the formula is in
+`dedup.suffix_array`) plus 64 MB, plus about 64 bytes per document of index: 1.6 GB at the
+default 128 MB parts, on top of what the worker holds live. The heap freed before and during
+a job goes back to the system (`glibc_heap.free_heap_released`), as the suffix array's mapped
+blocks could not reuse it. A part exceeds `part_mb` only when one id prefix does (1/65,536 of
+a language's documents, e.g. one record of more than `part_mb`). The join holds one batch and
+its documents' spans. Disk: the scratch folder holds each selected document's text once
+(`roots run` deletes it when the run ends). Cost: k(k-1)/2 suffix arrays for a language of k
+parts (one when k = 1), each part's files read by k-1 jobs: raise `part_mb` for large
+languages when the workers' memory allows.
 """
 
 from __future__ import annotations
 
 import bisect
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import apache_beam as beam
+from apache_beam.transforms.window import GlobalWindows
+from apache_beam.utils.windowed_value import WindowedValue
 
+from roots_pipeline.dedup.part_files import PartFileWriter, read_job
 from roots_pipeline.dedup.suffix_array import (
     ByteSpan,
     character_spans,
-    duplicate_spans,
     jobs_of_part,
+    joined_duplicate_spans,
     merge_spans,
     plan_parts,
     remove_spans,
@@ -80,8 +91,8 @@ MB = 1024 * 1024
 # 64-bit entries.
 MAX_PART_MB = 1023
 PREFIX_DIGITS = 4  # parts are ranges of 16-bit id prefixes
-
-Member = tuple[str, str, bytes]  # (document id, id of the first document of its batch, UTF-8 text)
+# Texts a worker's open part files may hold before they are completed: 24 bytes of index each.
+_FILE_DOCS = 1 << 20
 
 
 def id_prefix(doc_id: str) -> int:
@@ -95,7 +106,7 @@ class SuffixArrayDedup(CorpusStage):
     """Remove every repeat of a substring of at least `min_bytes` bytes, per language, keeping its
     first occurrence; reject changed documents left under the language's minimum of words.
 
-    `part_mb` bounds the text one suffix array job holds (two parts, 7 bytes of RAM per byte);
+    `part_mb` bounds the text one suffix array job holds (two parts, 6 bytes of RAM per byte);
     `min_words` overrides every language's `number_words` minimum.
     """
 
@@ -118,7 +129,7 @@ class SuffixArrayDedup(CorpusStage):
     def part_bytes(self) -> int:
         return max(1, int(self.part_mb * MB))
 
-    def expand_stage(self, batches: beam.PCollection, label: str) -> CorpusOutputs:
+    def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
         part_firsts = (
             batches
             | f"{label}_Sizes" >> beam.FlatMap(_prefix_sizes, self.min_bytes)
@@ -130,7 +141,7 @@ class SuffixArrayDedup(CorpusStage):
         parts = beam.pvalue.AsDict(part_firsts)
         spans = (
             batches
-            | f"{label}_Members" >> beam.FlatMap(_job_members, self.min_bytes, parts)
+            | f"{label}_PartFiles" >> beam.ParDo(_WritePartFiles(self.min_bytes, f"{scratch}/{label}"), parts)
             | f"{label}_GroupJobs" >> beam.GroupByKey()
             | f"{label}_FindSpans" >> beam.FlatMap(_job_spans, self.min_bytes)
         )
@@ -166,32 +177,65 @@ def _part_firsts(grouped: tuple[str, Iterable[tuple[int, int]]], budget: int) ->
     return lang, tuple(firsts)
 
 
-def _job_members(batch: list[Document], min_bytes: int, part_firsts: dict[str, tuple[int, ...]],
-                 ) -> Iterator[tuple[tuple[str, int, int], Member]]:
-    """Yield ((language, i, j), member) for each job each long-enough document takes part in."""
-    for doc in batch:
-        data = doc.text.encode("utf-8")
-        if len(data) < min_bytes:
-            continue
-        firsts = part_firsts[doc.lang]
-        part = bisect.bisect_right(firsts, id_prefix(doc.id)) - 1
-        for i, j in jobs_of_part(part, len(firsts)):
-            yield (doc.lang, i, j), (doc.id, batch[0].id, data)
+class _WritePartFiles(beam.DoFn):
+    """Writes each document long enough to hold a window to its part's file (`dedup.part_files`)
+    and, once a file is complete, emits ((language, i, j), path) for every job of that part.
+
+    One file per bundle, language and part; all of a bundle's open files are completed whenever
+    they hold `_FILE_DOCS` texts together, so the index a worker holds stays under 24 MB.
+    """
+
+    def __init__(self, min_bytes: int, folder: str) -> None:
+        self._min_bytes = min_bytes
+        self._folder = folder
+
+    def start_bundle(self) -> None:
+        self._files: dict[tuple[str, int], tuple[PartFileWriter, int]] = {}
+        self._open_docs = 0
+
+    def process(self, batch: list[Document], part_firsts: dict[str, tuple[int, ...]],
+                ) -> Iterator[tuple[tuple[str, int, int], str]]:
+        for doc in batch:
+            data = doc.text.encode("utf-8")
+            if len(data) < self._min_bytes:
+                continue
+            firsts = part_firsts[doc.lang]
+            part = bisect.bisect_right(firsts, id_prefix(doc.id)) - 1
+            entry = self._files.get((doc.lang, part))
+            if entry is None:
+                path = f"{self._folder}/{doc.lang}-{part}-{uuid.uuid4().hex}.bin"
+                entry = self._files[(doc.lang, part)] = (PartFileWriter(path), len(firsts))
+            entry[0].add(doc.id, batch[0].id, data)
+            self._open_docs += 1
+        if self._open_docs >= _FILE_DOCS:
+            yield from self._complete()
+
+    def finish_bundle(self) -> Iterator[WindowedValue]:
+        for job_file in self._complete():
+            yield GlobalWindows.windowed_value(job_file)
+
+    def _complete(self) -> Iterator[tuple[tuple[str, int, int], str]]:
+        """Close every open file; yield its jobs' keys with its path."""
+        files, self._files, self._open_docs = self._files, {}, 0
+        for (lang, part), (writer, parts) in files.items():
+            writer.close()
+            for i, j in jobs_of_part(part, parts):
+                yield (lang, i, j), writer.path
 
 
-def _job_spans(job: tuple[tuple[str, int, int], Iterable[Member]], min_bytes: int,
+def _job_spans(job: tuple[tuple[str, int, int], Iterable[str]], min_bytes: int,
                ) -> Iterator[tuple[str, tuple[str, list[ByteSpan]]]]:
     """Yield (batch id, (document id, byte spans)) for the job's documents with duplicate windows.
 
-    The suffix array's blocks are mapped afresh, so the heap freed in this worker, before and
-    while the job runs, goes back to the system (`free_heap_released`): else it stays resident
-    under the job."""
-    members = sorted(job[1])  # ascending id: the corpus order, part i before part j
+    The job's texts come from its parts' files straight into its corpus. The suffix array's blocks
+    are mapped afresh, so the heap freed in this worker, before and while the job runs, goes back
+    to the system (`free_heap_released`): else it stays resident under the job."""
     with free_heap_released():
-        found = duplicate_spans([data for _, _, data in members], min_bytes)
-    for (doc_id, batch_id, _), spans in zip(members, found, strict=True):
+        texts = read_job(job[1])
+        found = joined_duplicate_spans(texts.corpus, texts.lengths, min_bytes)
+    for index, spans in enumerate(found):
         if spans:
-            yield batch_id, (doc_id, spans)
+            yield texts.batch_id(index), (texts.doc_id(index), spans)
 
 
 def minimum_words(lang: str, override: int | None) -> int:

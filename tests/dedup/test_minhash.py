@@ -313,7 +313,7 @@ def run_stage(stage: MinhashDedup, batches: list[list[Document]], out: Path, *be
 
     with beam.Pipeline(options=PipelineOptions(list(beam_args))) as pipeline:
         docs = pipeline | "Docs" >> beam.Create(batches).with_output_types(DocumentBatch)
-        outputs = stage.expand_stage(docs, "near")
+        outputs = stage.expand_stage(docs, "near", str(out / "scratch"))
         written = (("kept", outputs.kept, doc_rows), ("rejected", outputs.rejected, doc_rows),
                    ("notes", outputs.notes, note_rows))
         for name, collection, rows in written:

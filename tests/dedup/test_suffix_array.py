@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roots_pipeline.dedup import suffix_array
+from roots_pipeline.dedup.part_files import read_job
 from roots_pipeline.dedup.suffix_array import (
     character_spans,
     duplicate_spans,
@@ -205,7 +206,7 @@ def run_stage(stage: SuffixArrayDedup, batches: list[list[Document]], out: Path,
 
     with beam.Pipeline(options=PipelineOptions(list(beam_args))) as pipeline:
         docs = pipeline | "Docs" >> beam.Create(batches).with_output_types(DocumentBatch)
-        outputs = stage.expand_stage(docs, stage.name)
+        outputs = stage.expand_stage(docs, stage.name, str(out / "scratch"))
         for name, collection, rows in (("kept", outputs.kept, doc_rows),
                                        ("rejected", outputs.rejected, doc_rows),
                                        ("notes", outputs.notes, note_rows)):
@@ -355,6 +356,11 @@ def test_parts_and_worker_processes_do_not_change_the_result(demo_docs, tmp_path
     result = run_stage(stage, batches_of(docs), tmp_path,
                        "--direct_running_mode=multi_processing", "--direct_num_workers=2")
     assert result == expected(docs, 50)
+    # Texts reach the jobs through part files, each long-enough document's text once, however
+    # many jobs its part takes part in.
+    files = [str(p) for p in (tmp_path / "scratch" / stage.name).glob("*.bin")]
+    assert {Path(f).name.split("-")[0] for f in files} == {"en", "zh"}
+    assert read_job(files).lengths.sum() == sum(d.nbytes for d in docs if d.nbytes >= stage.min_bytes)
 
 
 def test_empty_input(tmp_path):
