@@ -29,7 +29,7 @@ Fix, in two parts:
   input before it starts the bundle, and a worker queues only five messages unread, so the input
   is now sent from a thread while the bundle runs.
 
-A worker then holds a few messages plus the element it is working on, for example one shard. The
+A worker then holds a few messages plus the element it is working on. The
 same 1 GB run without stages peaked at 1,542 MiB per worker, and the runner's process went from
 7,814 to 6,108 MiB.
 """

@@ -127,7 +127,7 @@ def _assign_shards(batch: pa.RecordBatch, sizes: dict[str, int],
     return ((key, batch.take(pa.array(rows))) for key, rows in groups.items())
 
 
-class _WritePartFiles(beam.DoFn):
+class _WriteShardParts(beam.DoFn):
     """Writes each (language, shard) part of a batch as a record batch of the bundle's Arrow IPC
     file; emits ((language, index, count), (first id, file, position)) for the shard's writer."""
 
@@ -252,7 +252,7 @@ class WriteShards(beam.PTransform):
         sizes = batches | "Sizes" >> beam.FlatMap(_language_sizes) | "SumSizes" >> beam.CombinePerKey(sum)
         written = (
             batches
-            | "PartFiles" >> beam.ParDo(_WritePartFiles(self._scratch, self._with_reasons),
+            | "PartFiles" >> beam.ParDo(_WriteShardParts(self._scratch, self._with_reasons),
                                         beam.pvalue.AsDict(sizes), self._shard_chars)
             | "Group" >> beam.GroupByKey()
             | "Write" >> beam.ParDo(_WriteShard(self._folder, self._with_reasons, f"write {self._outcome}",
