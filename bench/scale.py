@@ -428,13 +428,13 @@ def suffix_array_bound_mb(corpus: Corpus, part_mb: float) -> float:
     """Return the suffix_array_dedup job bound of `stages/substring_dedup.py` for this corpus, in MB.
 
     A job holds n ≤ 2 × part_mb bytes of one language's text, 6 bytes of RAM per byte plus 64 MB
-    and about 64 bytes per document; n is taken as the largest language's input text (an upper
+    and about 100 bytes per document; n is taken as the largest language's input text (an upper
     bound: the filters before it remove some).
     """
     largest = max(corpus.langs.values(), key=lambda part: part.text_bytes)
     text = min(largest.text_bytes, 2 * part_mb * MB)
     docs = largest.docs * text / largest.text_bytes
-    return (6 * text + 64 * MB + 64 * docs) / MB
+    return (6 * text + 64 * MB + 100 * docs) / MB
 
 
 def minhash_bound_mb(corpus: Corpus, num_perm: int, band_shards: int) -> float:
@@ -493,7 +493,7 @@ def main_table(results: list[SizeResult]) -> str:
         "shuffles in memory), worker = largest SDK worker process, tree = largest sum over the tree",
         "(psutil polling); maxrss = getrusage(RUSAGE_CHILDREN).ru_maxrss around `roots run`: the",
         "exact peak of the largest single process. SA bound = suffix_array_dedup's stated job memory",
-        "(6 B per byte of text + 64 MB + 64 B/doc; text = largest language, at most 2 x part_mb);",
+        "(6 B per byte of text + 64 MB + 100 B/doc; text = largest language, at most 2 x part_mb);",
         "MH bound = minhash_dedup's per-worker working set (signing block, one band group of the",
         "largest language); both on top of a worker's own baseline. beyond = worker peak minus the",
         "larger bound: a worker's baseline, which should not grow with the corpus.",

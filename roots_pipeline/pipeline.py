@@ -5,7 +5,8 @@ Run folder layout: `data/<lang>/` and `rejects/<lang>/` (Arrow shards), `malform
 time, runner, versions), `_SUCCESS` (the fingerprint of the recipe and inputs it was made from),
 and, while the pipeline runs, `scratch/`: files that steps pass to later steps instead of
 shuffling them (the suffix-array dedup's texts, the shard writers' parts), deleted when the
-pipeline ends, however it ends.
+pipeline finishes (and, on local runners, when it fails or is interrupted; else by the next
+run of the recipe).
 """
 
 from __future__ import annotations
@@ -228,10 +229,12 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
         order = [stage.name for stage in recipe.stages]
         with ProgressDisplay(progress_dir, order) if progress_dir else contextlib.nullcontext():
             pipeline.run().wait_until_finish()
+        _delete_folders(run_dir, (_SCRATCH,))
     finally:
         if progress_dir:
             shutil.rmtree(progress_dir, ignore_errors=True)
-        _delete_folders(run_dir, (_SCRATCH,))
+        if local:  # a local pipeline ends with this process; a remote job may still be reading
+            _delete_folders(run_dir, (_SCRATCH,))
 
     rows = [(tuple(key), tuple(count)) for key, count in json.loads(_read_text(f"{run_dir}/{_LEDGER_ROWS}"))]
     counted = {(key[0], key[1]) for key, _ in rows}
@@ -322,10 +325,10 @@ def _clear_outputs(run_dir: str) -> None:
 
 def _delete_folders(run_dir: str, names: tuple[str, ...]) -> None:
     """Delete folders of the run folder, on a local disk or an object store (where a folder is
-    only a prefix: a trailing / deletes everything under it)."""
+    only a prefix: a trailing / deletes everything under it; `**` matches at any depth)."""
     if "://" in run_dir:
         old = [f"{run_dir}/{name}/" for name in names
-               if FileSystems.match([f"{run_dir}/{name}/*"])[0].metadata_list]
+               if FileSystems.match([f"{run_dir}/{name}/**"], limits=[1])[0].metadata_list]
     else:
         old = [f"{run_dir}/{name}" for name in names if os.path.isdir(f"{run_dir}/{name}")]
     if old:

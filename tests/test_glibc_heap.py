@@ -38,8 +38,8 @@ def rss():
 with free_heap_released(every_s=0.1):
     blocks = [bytearray(64 * 1024) for _ in range(4096)]
     last = blocks.pop()
+    before = rss()  # measured before the free: the releasing thread may act at once
     del blocks
-    before = rss()
     time.sleep(1.0)
     print(before - rss())
 """

@@ -16,6 +16,7 @@ from roots_pipeline.errors import RecipeError, RootsError
 from roots_pipeline.filters.quality import QualityScorer
 from roots_pipeline.language_id import packaged_model, resolve_model
 from roots_pipeline.options import build_options
+from roots_pipeline.pipeline import _delete_folders
 from roots_pipeline.stages.quality_filter import QualityFilter
 from roots_pipeline.staging import file_names, local_file
 from tests.conftest import DATA, DEMO
@@ -50,6 +51,10 @@ class FakeBucket(LocalFileSystem):
 
     def open(self, path, *args, **kwargs):
         return super().open(self._local(path), *args, **kwargs)
+
+    def delete(self, paths):
+        for path in map(self._local, paths):  # as on GCS, a prefix ending in / goes with all under it
+            shutil.rmtree(path) if path.endswith("/") else Path(path).unlink()
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +100,14 @@ def test_the_stage_accepts_bucket_paths_and_checks_the_pairs(bucket, tmp_path):
         build_options(QualityFilter, {"models": SCHEME + str(tmp_path / "nothing")}, "r.yaml", "s")
     with pytest.raises(RootsError, match="language-id model not found"):
         resolve_model(SCHEME + str(tmp_path / "lid.bin"))
+
+
+def test_run_folders_in_a_bucket_are_deleted_at_any_depth(tmp_path):
+    # The scratch folder's files sit two levels down (scratch/<step>/<file>).
+    run = tmp_path / "run"
+    (run / "scratch" / "suffix_array_dedup3").mkdir(parents=True)
+    (run / "scratch" / "suffix_array_dedup3" / "en-0-1.bin").write_bytes(b"text")
+    (run / "data" / "en").mkdir(parents=True)
+    _delete_folders(SCHEME + str(run), ("scratch", "rejects"))
+    assert not (run / "scratch").exists()
+    assert (run / "data" / "en").is_dir()

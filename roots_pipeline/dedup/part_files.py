@@ -7,8 +7,9 @@ in a Beam 2.77 DirectRunner worker at 1 GB: 1.7 GB of large blocks for a 170 MB 
 files, each text goes straight to its place in the job's corpus, so the job holds the corpus and
 a small index, nothing else.
 
-One file per worker bundle, language and part, written and read through Beam `FileSystems` (a
-scratch folder on `gs://` or `s3://` works as a local one does). Layout, little-endian:
+Files per worker bundle, language and part (more than one when a bundle's files are completed
+early, see `stages.substring_dedup`), written and read through Beam `FileSystems` (a scratch
+folder on `gs://` or `s3://` works as a local one does). Layout, little-endian:
 
     text 0 | text 1 | … | text m-1     UTF-8 bytes, back to back, in the order written
     ids       m × uint64               each text's document id (its 16 hex digits)
@@ -88,7 +89,8 @@ def read_job(paths: Iterable[str]) -> JobTexts:
     """Return the texts of the part files joined in ascending id order (ties: batch id), each
     followed by SEPARATOR: the corpus `suffix_array.joined_duplicate_spans` takes.
 
-    Memory: the corpus (the texts plus one byte each) and about 64 bytes per text of index.
+    Memory: the corpus (the texts plus one byte each) and about 100 bytes per text of index
+    (the files' columns, their sorted copies and the placement arrays, at once).
     """
     paths = sorted(paths)
     indexes = [_read_index(path) for path in paths]

@@ -21,13 +21,12 @@ left over from an earlier run with other counts are deleted.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import math
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -46,6 +45,7 @@ from roots_pipeline.progress import ProgressCounter
 
 _ROWS_PER_BATCH = 1000  # what `datasets` writes, so readers see familiar batch sizes
 _BINARY, _RAW = "application/octet-stream", CompressionTypes.UNCOMPRESSED  # part files
+_OPEN_PART_FILES = 8
 PartPlace = tuple[str, str, int]  # a shard's part: (its first id, the part file, its position there)
 _BASE_FIELDS = [
     pa.field("id", pa.string()),
@@ -160,6 +160,34 @@ class _WriteShardParts(beam.DoFn):
             sink.close()
 
 
+class _PartReaders:
+    """Record batches of part files, with at most `_OPEN_PART_FILES` files open at once.
+
+    A shard's parts come from every bundle that wrote one, in id order, so they hop between
+    files; each open file costs a descriptor and its filesystem's read buffer (16 MiB on GCS), so
+    the least recently used one is closed (reopening reads its footer again)."""
+
+    def __init__(self) -> None:
+        self._open: OrderedDict[str, tuple[Any, pa.ipc.RecordBatchFileReader]] = OrderedDict()
+
+    def __enter__(self) -> _PartReaders:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        while self._open:
+            self._open.popitem()[1][0].close()
+
+    def batch(self, path: str, position: int) -> pa.RecordBatch:
+        if path in self._open:
+            self._open.move_to_end(path)
+        else:
+            if len(self._open) >= _OPEN_PART_FILES:
+                self._open.popitem(last=False)[1][0].close()
+            source = FileSystems.open(path, mime_type=_BINARY, compression_type=_RAW)
+            self._open[path] = source, pa.ipc.open_file(pa.PythonFile(source, mode="r"))
+        return self._open[path][1].get_batch(position)
+
+
 class _WriteShard(beam.DoFn):
     """Writes one shard: its parts in id order, read one at a time from the part files, as an
     Arrow stream under a temporary name, then renamed."""
@@ -180,17 +208,12 @@ class _WriteShard(beam.DoFn):
         final = f"{self._folder}/{lang}/{name}"
         temporary = f"{self._folder}/{lang}/.{name}.tmp"
         rows = 0
-        with contextlib.ExitStack() as opened:
-            readers: dict[str, pa.ipc.RecordBatchFileReader] = {}
-            handle = opened.enter_context(FileSystems.create(temporary))
-            writer = opened.enter_context(pa.ipc.new_stream(handle, schema))
+        with (_PartReaders() as readers, FileSystems.create(temporary) as handle,
+              pa.ipc.new_stream(handle, schema) as writer):
             # A part's rows come in read order from one split, so ordering the parts by their
             # first id gives the same file on every run without moving any text.
             for _, path, position in sorted(parts):
-                if path not in readers:
-                    source = FileSystems.open(path, mime_type=_BINARY, compression_type=_RAW)
-                    readers[path] = pa.ipc.open_file(pa.PythonFile(opened.enter_context(source), mode="r"))
-                part = readers[path].get_batch(position)
+                part = readers.batch(path, position)
                 rows += part.num_rows
                 for chunk in pa.Table.from_batches([part]).to_batches(max_chunksize=_ROWS_PER_BATCH):
                     writer.write_batch(chunk)

@@ -39,10 +39,12 @@ Notes: `suffix_array_dedup:docs_changed` (documents) and `suffix_array_dedup:byt
 (UTF-8 bytes by which changed texts shrank), per source, dataset and language.
 
 Memory per worker: the sizing step holds at most 65,536 (prefix, bytes) pairs per language;
-writing part files holds 24 bytes per open file's text, at most 24 MB (`_FILE_DOCS`); a job
-holds at most two parts, n ≤ 2 × `part_mb` bytes of text, and needs 6 bytes of RAM per byte
-of text (the joined corpus, the suffix array and a mask; the formula is in
-`dedup.suffix_array`) plus 64 MB, plus about 64 bytes per document of index: 1.6 GB at the
+writing part files holds 24 bytes per open file's text, at most 24 MB (`_FILE_DOCS`), plus
+the filesystem's write buffer per open file (one file per part of each language the bundle
+meets: 8 KB locally, up to 16 MiB on GCS); a job holds at most two parts, n ≤ 2 × `part_mb`
+bytes of text, and needs 6 bytes of RAM per byte of text (the joined corpus, the suffix array
+and a mask; the formula is in `dedup.suffix_array`) plus 64 MB, plus about 100 bytes per
+document of index: 1.6 GB at the
 default 128 MB parts, on top of what the worker holds live. The heap freed before and during
 a job goes back to the system (`glibc_heap.free_heap_released`), as the suffix array's mapped
 blocks could not reuse it. A part exceeds `part_mb` only when one id prefix does (1/65,536 of
@@ -182,7 +184,7 @@ class _WritePartFiles(beam.DoFn):
     and, once a file is complete, emits ((language, i, j), path) for every job of that part.
 
     One file per bundle, language and part; all of a bundle's open files are completed whenever
-    they hold `_FILE_DOCS` texts together, so the index a worker holds stays under 24 MB.
+    they hold `_FILE_DOCS` texts together, so the indexes a worker holds stay under 24 MB.
     """
 
     def __init__(self, min_bytes: int, folder: str) -> None:
