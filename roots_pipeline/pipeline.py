@@ -217,6 +217,7 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
         options.view_as(WorkerOptions).default_sdk_harness_log_level = (
             options.view_as(WorkerOptions).default_sdk_harness_log_level or "ERROR")
     progress_dir = tempfile.mkdtemp(prefix="roots-progress-") if local and show_progress else None
+    finished = False
     try:
         try:
             pipeline = beam.Pipeline(options=options)  # checks the runner before anything is deleted
@@ -229,11 +230,11 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
         order = [stage.name for stage in recipe.stages]
         with ProgressDisplay(progress_dir, order) if progress_dir else contextlib.nullcontext():
             pipeline.run().wait_until_finish()
-        _delete_folders(run_dir, (_SCRATCH,))
+        finished = True
     finally:
         if progress_dir:
             shutil.rmtree(progress_dir, ignore_errors=True)
-        if local:  # a local pipeline ends with this process; a remote job may still be reading
+        if finished or local:  # a local pipeline ends with this process; a remote job may still read
             _delete_folders(run_dir, (_SCRATCH,))
 
     rows = [(tuple(key), tuple(count)) for key, count in json.loads(_read_text(f"{run_dir}/{_LEDGER_ROWS}"))]

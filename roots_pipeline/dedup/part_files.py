@@ -30,11 +30,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.dedup.suffix_array import SEPARATOR
 from roots_pipeline.errors import RootsError
+from roots_pipeline.scratch_files import create_raw, open_raw
 
 _COUNT = struct.Struct("<Q")
 _INDEX_COLUMNS = 3  # ids, batches, lengths
@@ -46,8 +45,7 @@ class PartFileWriter:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._handle = FileSystems.create(path, mime_type="application/octet-stream",
-                                          compression_type=CompressionTypes.UNCOMPRESSED)
+        self._handle = create_raw(path)
         self._ids = array("Q")
         self._batches = array("Q")
         self._lengths = array("Q")
@@ -106,8 +104,7 @@ def read_job(paths: Iterable[str]) -> JobTexts:
     view = memoryview(corpus)
     first = 0
     for path, (file_ids, _, _) in zip(paths, indexes, strict=True):
-        with FileSystems.open(path, mime_type="application/octet-stream",
-                              compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        with open_raw(path) as handle:
             for row in range(first, first + len(file_ids)):
                 start = int(destination[row])
                 _read_exactly(handle, view[start:start + int(lengths[row])], path)
@@ -117,8 +114,7 @@ def read_job(paths: Iterable[str]) -> JobTexts:
 
 def _read_index(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return a part file's (ids, batches, lengths), checking that they account for its size."""
-    with FileSystems.open(path, mime_type="application/octet-stream",
-                          compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+    with open_raw(path) as handle:
         size = handle.seek(0, io.SEEK_END)
         if size < _COUNT.size:
             raise RootsError(f"part file {path} is truncated ({size} bytes)")

@@ -34,7 +34,6 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
-from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.document import Document
@@ -42,9 +41,9 @@ from roots_pipeline.filters import SCORES
 from roots_pipeline.ledger import count_outcome
 from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.progress import ProgressCounter
+from roots_pipeline.scratch_files import create_raw, open_raw
 
 _ROWS_PER_BATCH = 1000  # what `datasets` writes, so readers see familiar batch sizes
-_BINARY, _RAW = "application/octet-stream", CompressionTypes.UNCOMPRESSED  # part files
 _OPEN_PART_FILES = 8
 PartPlace = tuple[str, str, int]  # a shard's part: (its first id, the part file, its position there)
 _BASE_FIELDS = [
@@ -146,7 +145,7 @@ class _WriteShardParts(beam.DoFn):
                 continue
             if self._file is None:
                 path = f"{self._folder}/{uuid.uuid4().hex}.arrow"
-                sink = FileSystems.create(path, mime_type=_BINARY, compression_type=_RAW)
+                sink = create_raw(path)
                 self._file = path, sink, pa.ipc.new_file(sink, shard_schema(self._with_reasons))
             path, _, writer = self._file
             writer.write_batch(part)
@@ -183,7 +182,7 @@ class _PartReaders:
         else:
             if len(self._open) >= _OPEN_PART_FILES:
                 self._open.popitem(last=False)[1][0].close()
-            source = FileSystems.open(path, mime_type=_BINARY, compression_type=_RAW)
+            source = open_raw(path)
             self._open[path] = source, pa.ipc.open_file(pa.PythonFile(source, mode="r"))
         return self._open[path][1].get_batch(position)
 

@@ -12,8 +12,8 @@ Shape of the Beam graph, so that no worker ever holds a language:
    summed by a CombinePerKey; per language, consecutive prefixes are cut into parts of at most
    `part_mb` (a side input of a few part boundaries per language);
 2. jobs: every document of at least `min_bytes` bytes is written, as UTF-8, to a file of its
-   part in the run's scratch folder (`dedup.part_files`: one per worker bundle, language and
-   part); each file's path goes to every job its part takes part in — the pairs (i, j) of parts,
+   part in the run's scratch folder (`dedup.part_files`: one or more per worker bundle, language
+   and part); each file's path goes to every job its part takes part in — the pairs (i, j) of parts,
    i < j, or the single job of a one-part language — and one GroupByKey per job gathers the
    paths of at most two parts. The job reads their texts straight into its corpus, and its
    suffix array yields the byte spans of each document's duplicate windows. Texts travel by file,
