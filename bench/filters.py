@@ -34,10 +34,10 @@ from pathlib import Path
 
 import zstandard
 
-from roots_pipeline.filters.normalization import UNICODE_PUNCTUATION, UNIFORM_WHITESPACE_CHARACTERS
 from roots_pipeline.filters.quality import QualityScorer
-from roots_pipeline.language_config import LanguageConfig, character_set, load_language
-from roots_pipeline.language_id import lid_input, resolve_model
+from roots_pipeline.lang.config import LanguageConfig, character_set, load_language
+from roots_pipeline.lang.identify import lid_input, resolve_model
+from roots_pipeline.lm.normalization import UNICODE_PUNCTUATION, UNIFORM_WHITESPACE_CHARACTERS
 from roots_pipeline.lm.train import train_language_model
 
 DEMO = Path(__file__).resolve().parent.parent / "tests" / "data" / "demo" / "oscar"

@@ -47,8 +47,8 @@ import yaml
 import zstandard
 from warcio.archiveiterator import ArchiveIterator
 
-from roots_pipeline.pipeline import run_recipe
 from roots_pipeline.recipe import load_recipe
+from roots_pipeline.runner.pipeline import run_recipe
 from roots_pipeline.sources.html_text import charset_of, decode_html
 from roots_pipeline.stages import DEFAULT_STAGES
 from roots_pipeline.stages.clean_text import clean_text

@@ -79,8 +79,8 @@ from roots_pipeline.dedup.minhash import (
     verified_edges,
 )
 from roots_pipeline.document import Document
-from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.stages.near_dedup import MinhashDedup
+from roots_pipeline.worker.coder import DocumentBatch
 
 DEMO = Path(__file__).resolve().parent.parent / "tests" / "data" / "demo"
 TARGET_F1 = 0.95

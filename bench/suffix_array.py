@@ -213,9 +213,9 @@ def child_pipeline(corpus: Path, part_mb: float | None, out: Path) -> dict[str, 
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from roots_pipeline.document import Document
-    from roots_pipeline.document_coder import DocumentBatch
     from roots_pipeline.ledger import sum_counts
     from roots_pipeline.stages.substring_dedup import SuffixArrayDedup
+    from roots_pipeline.worker.coder import DocumentBatch
 
     def documents(lines: list[str]) -> list[Document]:
         records = [json.loads(line) for line in lines]

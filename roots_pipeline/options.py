@@ -2,6 +2,8 @@
 
 Recipes, stage options and language files all go through `build_options`, so an unknown key or a
 value of the wrong type is reported the same way everywhere: a RecipeError naming file and key.
+An option declared with `option(default, help)` carries its one-line help beside its default, so a
+command that exposes it (`roots dedup`) builds its flag from the field and restates neither.
 """
 
 from __future__ import annotations
@@ -36,6 +38,17 @@ class StrictLoader(yaml.SafeLoader):
 
 
 T = typing.TypeVar("T")
+
+
+def option(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
+    """Return a dataclass field with its default, its one-line help and any fixed choices."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+
+
+def described_options(cls: type) -> list[tuple[dataclasses.Field, Any]]:
+    """Return the fields of `cls` declared with `option()`, each with its resolved type hint."""
+    hints = typing.get_type_hints(cls)
+    return [(f, hints[f.name]) for f in dataclasses.fields(cls) if "help" in f.metadata]
 
 
 def build_options(cls: type[T], values: Any, file: str, where: str) -> T:

@@ -19,73 +19,13 @@ import yaml
 from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.errors import RecipeError, require_positive
-from roots_pipeline.language_codes import canonical_language
+from roots_pipeline.lang.codes import canonical_language
 from roots_pipeline.options import StrictLoader, build_options, check_type
 from roots_pipeline.sources.files import Limits
+from roots_pipeline.sources.specs import SOURCE_SPECS, CatalogueSource, PseudoCrawlSource, SourceSpec
 from roots_pipeline.stages import STAGES
 from roots_pipeline.stages.base import Stage
-
-
-@dataclass(frozen=True)
-class CatalogueSource:
-    """A Hugging Face dataset: save_to_disk folders, Arrow/parquet/jsonl files, or a hub name."""
-
-    lang: str
-    paths: tuple[str, ...] = ()
-    hub: str | None = None
-    hub_config: str | None = None
-    split: str = "train"
-    dataset: str | None = None
-    text_column: str = "text"
-    url_column: str | None = None
-    kind: str = "catalogue"
-    # The share of the source's documents to use, chosen by id (ROOTS used 13.45% of OSCAR-en).
-    sample: float = 1.0
-    # What the data card says about the dataset (ROOTS's cards had these); nothing else reads them.
-    description: str = ""
-    homepage: str | None = None
-    license: str | None = None
-    speaker_locations: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class OscarSource:
-    """OSCAR jsonl dumps; `lang` overrides the language the files and records declare."""
-
-    paths: tuple[str, ...]
-    dataset: str = "oscar"
-    lang: str | None = None
-    kind: str = "oscar"
-    # The share of the source's documents to use, chosen by id (ROOTS used 13.45% of OSCAR-en).
-    sample: float = 1.0
-    # What the data card says about the dataset (ROOTS's cards had these); nothing else reads them.
-    description: str = ""
-    homepage: str | None = None
-    license: str | None = None
-    speaker_locations: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PseudoCrawlSource:
-    """WARC files; `seeds` names a file of allowed domains (one per line)."""
-
-    paths: tuple[str, ...]
-    dataset: str = "pseudo_crawl"
-    lang: str | None = None
-    seeds: str | None = None
-    kind: str = "pseudo_crawl"
-    # The share of the source's documents to use, chosen by id (ROOTS used 13.45% of OSCAR-en).
-    sample: float = 1.0
-    # What the data card says about the dataset (ROOTS's cards had these); nothing else reads them.
-    description: str = ""
-    homepage: str | None = None
-    license: str | None = None
-    speaker_locations: tuple[str, ...] = ()
-
-
-SourceSpec = CatalogueSource | OscarSource | PseudoCrawlSource
-SOURCE_SPECS: dict[str, type] = {"catalogue": CatalogueSource, "oscar": OscarSource,
-                                 "pseudo_crawl": PseudoCrawlSource}
+from roots_pipeline.worker.fs import is_remote
 
 
 @dataclass(frozen=True)
@@ -332,7 +272,7 @@ def _default_dataset_name(hub: str | None, paths: tuple[str, ...]) -> str:
 
 def _check_filesystem(path: str, file: str, key: str) -> None:
     """Refuse a URL whose filesystem Beam cannot reach (e.g. gs:// without apache-beam[gcp])."""
-    if "://" not in path:
+    if not is_remote(path):
         return
     try:
         FileSystems.get_filesystem(path)
@@ -345,7 +285,7 @@ def _check_filesystem(path: str, file: str, key: str) -> None:
 def resolve_path(path: str, folder: str) -> str:
     """Return a path relative to the recipe's folder as absolute; URLs and absolute paths as given."""
     path = os.path.expanduser(path)
-    if "://" in path or os.path.isabs(path):
+    if is_remote(path) or os.path.isabs(path):
         return path
     return os.path.normpath(os.path.join(folder, path))
 

@@ -4,7 +4,7 @@ ROOTS languages (13 + `default`) get ROOTS's exact parameters from `filter_param
 its word lists copied byte for byte. Every FineWeb-2 config whose language ROOTS did not tune gets
 a generated file: ROOTS's `default` cutoffs, the FineWeb-2 stopwords, and ROOTS's English flagged
 words (ROOTS prepends the English list to every language's list, so it is that list they all share).
-After writing, every file is loaded back through `roots_pipeline.language_config` and the ROOTS
+After writing, every file is loaded back through `roots_pipeline.lang.config` and the ROOTS
 ones are compared with `filter_parameters.json` key by key.
 
 Usage: python scripts/build_languages.py [REFERENCE_DIR]     (default: ../shared/reference)
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from roots_pipeline import language_config
-from roots_pipeline.language_codes import language_name
+from roots_pipeline.lang import config as language_config
+from roots_pipeline.lang.codes import language_name
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,8 @@ import pytest
 
 from roots_pipeline.errors import LedgerImbalance
 from roots_pipeline.output.shards import arrow_dataset
-from roots_pipeline.pipeline import assert_shards_match_ledger, run_recipe
 from roots_pipeline.recipe import load_recipe
+from roots_pipeline.runner.pipeline import assert_shards_match_ledger, run_recipe
 from tests.conftest import REPO
 
 DEMO_RECIPE = str(REPO / "pipelines" / "demo.yaml")

@@ -29,7 +29,7 @@ def test_non_editable_install_ships_and_reads_its_data(tmp_path):
                            str(target), str(wheel)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     # Run from an empty folder with only the installed copy first on the path.
-    code = ("from importlib import resources; import roots_pipeline, roots_pipeline.language_codes as c; "
+    code = ("from importlib import resources; import roots_pipeline, roots_pipeline.lang.codes as c; "
             f"print(roots_pipeline.__file__.startswith({str(target)!r}), c.canonical_language('fra'), "
             "resources.files('roots_pipeline.pipelines').joinpath('demo.yaml').is_file())")
     env = {**os.environ, "PYTHONPATH": str(target)}

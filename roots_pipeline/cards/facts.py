@@ -26,8 +26,8 @@ from typing import Any
 
 from roots_pipeline.errors import RootsError
 from roots_pipeline.filters import SCORES
-from roots_pipeline.language_codes import UNDETERMINED, language_name
-from roots_pipeline.language_config import load_language
+from roots_pipeline.lang.codes import UNDETERMINED, language_name
+from roots_pipeline.lang.config import load_language
 from roots_pipeline.ledger import OUTCOMES, is_duplicate
 
 READ = "read"

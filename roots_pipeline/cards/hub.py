@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from roots_pipeline.language_codes import UNDETERMINED
+from roots_pipeline.lang.codes import UNDETERMINED
 
 # The Hub's licence identifiers (huggingface.co/docs/hub/repositories-licenses) for open licences
 # that text datasets use; `other` and `unknown` are the Hub's own fallbacks.

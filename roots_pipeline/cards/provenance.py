@@ -16,7 +16,7 @@ from importlib import metadata
 from typing import Any
 
 from roots_pipeline.errors import RootsError
-from roots_pipeline.language_id import resolve_model
+from roots_pipeline.lang.identify import resolve_model
 from roots_pipeline.lm.perplexity import find_models
 
 # Versions of what wrote the card, beside those run.json recorded for the run itself.

@@ -19,10 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from roots_pipeline.cards.run_folder import DATA, REJECTS, RunFolder
+from roots_pipeline.cleaning.pii import redact
 from roots_pipeline.filters import SCORES
+from roots_pipeline.output.run_folder import DATA, REJECTS, RunFolder
 from roots_pipeline.output.shard_reader import shard_batches
-from roots_pipeline.pii import redact
 
 KEPT, REMOVED = "kept", "removed"
 _REDACT_CHARS = 4000  # redact a prefix longer than any snippet, so no match is cut in two

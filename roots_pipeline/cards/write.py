@@ -27,15 +27,22 @@ from typing import Any
 from roots_pipeline.cards import facts as F
 from roots_pipeline.cards import figures, hub, markdown
 from roots_pipeline.cards.provenance import provenance
-from roots_pipeline.cards.run_folder import DATA, RunFolder, open_run
 from roots_pipeline.cards.samples import RunSamples, score_counts
 from roots_pipeline.errors import RootsError
 from roots_pipeline.ledger import is_duplicate
+from roots_pipeline.output.run_folder import (
+    BLEND,
+    CARDS,
+    DATA,
+    FERTILITY,
+    HUB_README,
+    MEGATRON,
+    RunFolder,
+    open_run,
+)
 
-CARDS = "cards"
-TOKENS_FILE = os.path.join("megatron", "blend.json")  # written by `roots binarize`
+TOKENS_FILE = os.path.join(MEGATRON, BLEND)  # written by `roots binarize`
 BLEND_SCHEMA = "roots-pipeline/megatron-blend/"
-FERTILITY = "fertility"
 FERTILITY_FILES = ("report.md", "report.json", "fertility.png")
 _LANG = re.compile(r"[A-Za-z0-9_]+")
 _DATASET = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -99,7 +106,7 @@ def write_cards(run_dir: str, into: str | None = None, tokens: Mapping[str, int]
         shutil.rmtree(temporary, ignore_errors=True)
     readme = None
     if into is None:
-        readme = os.path.join(run.path, "README.md")
+        readme = os.path.join(run.path, HUB_README)
         _write_text(readme, markdown.corpus_card(corpus, writer.corpus_header, prefix=f"{CARDS}/"))
     return CardsWritten(folder, writer.cards, writer.figures, readme)
 

@@ -18,7 +18,7 @@ from collections.abc import Collection
 from roots_pipeline.cleaning.lines import cut_trailing_lines
 from roots_pipeline.filters.scores import closed_class_words_ratio
 from roots_pipeline.filters.words import augment_words, words_from_text
-from roots_pipeline.language_config import WordsAugmentation
+from roots_pipeline.lang.config import WordsAugmentation
 
 
 def has_enough_stopwords(line: str, stopwords: Collection[str], ratio: float, strip_chars: Collection[str],

@@ -22,26 +22,10 @@ drops the false candidates the lower banding lets in. datasketch's 14 x 9 bands 
 permutations make a pair of Jaccard 0.7 a candidate with probability 0.44 only (0.87 at 0.8); the
 stage's default 53 x 6 (chosen for 0.5 at 320 permutations, by `lsh_threshold_for`) with 0.999.
 What is left is the estimate's own error, its standard deviation sqrt(J(1 - J) / num_perm): at J =
-0.7, 0.041 with 128 permutations, 0.029 with 256, 0.026 with 320. On `bench/near_dup.py` (2,463
-documents, edited near-copies, exact-Jaccard truth at 0.7), pairwise F1 over MinHash seeds 1-8,
-mean (lowest), measured with an earlier verification, leader clustering inside each bucket (the
-candidate pairs, stars and paths verified by signature joins give the very same precision, recall
-and F1 at 320 x 53 x 6 on each of seeds 1-8: 0.980 at seed 1):
-
-    num_perm   banding for 0.7        for 0.6                for 0.5
-    128        14 x 9   0.885 (0.820)  18 x 7   0.938 (0.893)  25 x 5   0.943 (0.907)
-    192        19 x 10  0.898 (0.836)  27 x 7   0.942 (0.867)  32 x 6   0.955 (0.918)
-    256        25 x 10  0.926 (0.881)  32 x 8   0.956 (0.900)  42 x 6   0.964 (0.924)
-    320        29 x 11  0.929 (0.886)  40 x 8   0.966 (0.936)  53 x 6   0.979 (0.958)
-
-against 0.913 for datasketch unverified at 128 (seed 1). One seed is one draw: a pair near the
-threshold falls either side of it by chance, and one such pair splits or joins a cluster of
-dozens. Hence the stage's defaults, 320 permutations banded for 0.5 (`lsh_threshold_for`'s
-choice for 0.7, and the best column above): F1 0.980 at seed 1 and never below 0.95 (with the
-bench's other edits, `--seed 1`: 0.954 to 0.974 over 6 seeds, where 256 permutations give 0.933
-to 0.976). Against 256 they cost about a tenth more CPU on the bench, still over twice
-datasketch's speed, and 25% more signature shuffle (signatures travel once per document and
-twice per candidate edge, not per band; see the stage).
+0.7, 0.041 with 128 permutations, 0.029 with 256, 0.026 with 320. Hence the stage's defaults, 320
+permutations banded for 0.5 (`lsh_threshold_for`'s choice for 0.7): on `bench/near_dup.py` they
+give pairwise F1 0.980 against exact-Jaccard truth, where datasketch unverified at 128 gives
+0.913; the F1 of every (num_perm, banding) tried, over 8 seeds, is in `bench/README.md`.
 
 Connected components use the alternating large-star / small-star rounds of Kiveris et al.,
 "Connected Components in MapReduce and Beyond" (SoCC 2014): each step groups edges by node and

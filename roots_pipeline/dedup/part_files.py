@@ -2,10 +2,9 @@
 
 Why files. Through a `GroupByKey`, a job's texts arrive as one element: while the job runs its
 worker holds that element's encoded bytes in the runner's messages, the decoded texts and the
-joined corpus, about 5 bytes of RAM per byte of text beyond the suffix array's own 6 (measured
-in a Beam 2.77 DirectRunner worker at 1 GB: 1.7 GB of large blocks for a 170 MB job). Read from
-files, each text goes straight to its place in the job's corpus, so the job holds the corpus and
-a small index, nothing else.
+joined corpus, about 5 bytes of RAM per byte of text beyond the suffix array's own 6 (see
+`bench/README.md`). Read from files, each text goes straight to its place in the job's corpus,
+so the job holds the corpus and a small index, nothing else.
 
 Files per worker bundle, language and part (more than one when a bundle's files are completed
 early, see `stages.substring_dedup`), written and read through Beam `FileSystems` (a scratch
@@ -33,7 +32,7 @@ import numpy as np
 
 from roots_pipeline.dedup.suffix_array import SEPARATOR
 from roots_pipeline.errors import RootsError
-from roots_pipeline.scratch_files import create_raw, open_raw
+from roots_pipeline.worker.fs import create_raw, open_raw
 
 _COUNT = struct.Struct("<Q")
 _INDEX_COLUMNS = 3  # ids, batches, lengths

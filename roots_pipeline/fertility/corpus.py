@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from roots_pipeline.cards.run_folder import DATA, RunFolder
+from roots_pipeline.output.run_folder import DATA, RunFolder
 from roots_pipeline.output.shard_reader import shard_batches
 
 

@@ -21,7 +21,6 @@ from tokenizers import Tokenizer
 
 from roots_pipeline.cards.facts import languages
 from roots_pipeline.cards.provenance import sha256_of
-from roots_pipeline.cards.run_folder import DATA, open_run
 from roots_pipeline.errors import RootsError
 from roots_pipeline.fertility.chart import fertility_chart
 from roots_pipeline.fertility.corpus import LanguageText
@@ -35,10 +34,10 @@ from roots_pipeline.fertility.tokenizer import (
 )
 from roots_pipeline.fertility.weird_tokens import weird_tokens
 from roots_pipeline.fertility.words import word_counter
-from roots_pipeline.language_codes import UNDETERMINED, language_name
+from roots_pipeline.lang.codes import UNDETERMINED, language_name
+from roots_pipeline.output.run_folder import DATA, FERTILITY, open_run
 
 log = logging.getLogger(__name__)
-FOLDER = "fertility"
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def run_fertility(run_dir: str, out: str | None = None, vocab_size: int = BLOOM_
         raise RootsError(f"--models {models}: not a folder (it should hold <lang>.sp.model files)")
     others = [(name, path, load_tokenizer(path))
               for name, path in zip(_unique_names(compare), compare, strict=True)]
-    folder = out or os.path.join(run.path, FOLDER)
+    folder = out or os.path.join(run.path, FERTILITY)
     os.makedirs(os.path.join(folder, "monolingual"), exist_ok=True)
     sample = None if sample_mb is None else int(sample_mb * 1e6)
     texts = {lang: LanguageText(run, lang, eval_share, sample)

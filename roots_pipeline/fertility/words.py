@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from roots_pipeline.errors import RootsError
 from roots_pipeline.filters.words import clean_words, split_on_whitespace, words_from_text
-from roots_pipeline.language_codes import UNDETERMINED
-from roots_pipeline.language_config import DEFAULT, character_set, load_language
+from roots_pipeline.lang.codes import UNDETERMINED
+from roots_pipeline.lang.config import DEFAULT, character_set, load_language
 from roots_pipeline.lm.perplexity import find_models
 
 WHITESPACE = "whitespace"

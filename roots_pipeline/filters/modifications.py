@@ -12,8 +12,8 @@ import functools
 import re
 from collections.abc import Callable, Collection, Sequence
 
-from roots_pipeline.filters.normalization import normalize
 from roots_pipeline.filters.words import strip_characters
+from roots_pipeline.lm.normalization import normalize
 
 # ROOTS's `incorrect_word_substrings`, the same for every language. Matching is case-sensitive,
 # so "HTTP://EXAMPLE.ORG" survives, as it did in ROOTS.

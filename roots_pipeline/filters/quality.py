@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from roots_pipeline.filters.scorer import LanguageScorer, score_texts
 from roots_pipeline.filters.scores import CharacterRepetitionVersion
-from roots_pipeline.language_config import LanguageConfig, load_language
-from roots_pipeline.language_id import load_identifier, probability_of, resolve_model, top_language
+from roots_pipeline.lang.config import LanguageConfig, load_language
+from roots_pipeline.lang.identify import load_identifier, probability_of, resolve_model, top_language
 from roots_pipeline.lm.perplexity import PerplexityModel, find_models
-from roots_pipeline.staging import local_file
+from roots_pipeline.worker.fs import local_file
 
 Result = tuple[str, dict[str, float], list[str]]  # modified text, scores, failed filters
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from roots_pipeline.filters import SCORES
 from roots_pipeline.filters.modifications import INCORRECT_WORD_SUBSTRINGS, modify_document
-from roots_pipeline.filters.normalization import normalize
 from roots_pipeline.filters.scores import (
     CharacterRepetitionVersion,
     character_repetition,
@@ -25,7 +24,8 @@ from roots_pipeline.filters.scores import (
 )
 from roots_pipeline.filters.special_characters import special_characters_ratio
 from roots_pipeline.filters.words import Encode, augment_words, clean_words, split_on_whitespace
-from roots_pipeline.language_config import LanguageConfig, character_set
+from roots_pipeline.lang.config import LanguageConfig, character_set
+from roots_pipeline.lm.normalization import normalize
 
 # n-gram lengths used when a language turns a repetition filter off: the score is still stored.
 DEFAULT_CHARACTER_NGRAM = 10

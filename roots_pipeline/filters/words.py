@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 
-from roots_pipeline.filters.normalization import normalize
+from roots_pipeline.lm.normalization import normalize
 
 Encode = Callable[[str], list[str]]
 """A SentencePiece `encode_as_pieces`-like function: text in, pieces (with their "▁") out."""

@@ -2,7 +2,7 @@
 
 The computation is DP:01b/filtering.py `compute_perplexity_score` step for step (reference/ROOTS.md
 §1): `normalize(text)` with ROOTS's perplexity settings (the defaults of
-`roots_pipeline.filters.normalization.normalize`: non-printing characters removed, stripped, case
+`roots_pipeline.lm.normalization.normalize`: non-printing characters removed, stripped, case
 kept, uniform whitespace, digits to 0, punctuation table), `encode_as_pieces`, pieces joined by
 " ", then for every line `log10 += model.score(line)` (with <s> and </s>) and
 `length += len(line.split()) + 1`, and `round(10 ** (-log10 / length), 1)`. Normalisation deletes
@@ -26,9 +26,9 @@ import kenlm
 import sentencepiece
 
 from roots_pipeline.errors import RootsError
-from roots_pipeline.filters.normalization import normalize
-from roots_pipeline.language_codes import canonical_language
-from roots_pipeline.staging import file_names, join
+from roots_pipeline.lang.codes import canonical_language
+from roots_pipeline.lm.normalization import normalize
+from roots_pipeline.worker.fs import file_names, join
 
 SENTENCEPIECE_SUFFIX = ".sp.model"
 # Searched in this order: KenLM's binary format loads faster than the ARPA text it was built from.

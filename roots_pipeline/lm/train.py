@@ -38,10 +38,10 @@ import sentencepiece
 
 from roots_pipeline import __version__
 from roots_pipeline.errors import RootsError
-from roots_pipeline.filters.normalization import normalize
-from roots_pipeline.language_codes import canonical_language
-from roots_pipeline.language_config import load_language
+from roots_pipeline.lang.codes import canonical_language
+from roots_pipeline.lang.config import load_language
 from roots_pipeline.lm.arpa import MAX_ORDER, MIN_ORDER, Discount, estimate, write_arpa
+from roots_pipeline.lm.normalization import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -370,7 +370,7 @@ def _record(
         "max_sentences": max_sentences,
         "lines_used": result.lines_used,
         "tokens": result.tokens,
-        "normalization": "roots_pipeline.filters.normalization.normalize(lower_case=False)",
+        "normalization": "roots_pipeline.lm.normalization.normalize(lower_case=False)",
         "sentencepiece": {
             "file": os.path.basename(result.sentencepiece_model),
             "model_type": "unigram",

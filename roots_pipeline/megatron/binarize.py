@@ -58,6 +58,7 @@ from roots_pipeline.megatron.blend import (
 from roots_pipeline.megatron.indexed import HEADER, IndexedDatasetWriter, bin_path, idx_path
 from roots_pipeline.megatron.tokenizer import LoadedTokenizer, encode_documents
 from roots_pipeline.output.atomic import write_atomically
+from roots_pipeline.output.run_folder import DATA, MEGATRON
 from roots_pipeline.output.shard_reader import shard_paths
 
 FORMAT = "roots-pipeline/megatron/1"  # part of every fingerprint: bump when output bytes change
@@ -165,8 +166,8 @@ def find_languages(input_path: str, selected: tuple[str, ...]) -> tuple[list[tup
         found = {os.path.basename(os.path.abspath(input_path)): input_path}
     else:
         base = input_path
-        if os.path.isdir(os.path.join(input_path, "data")):
-            base, default_out = os.path.join(input_path, "data"), os.path.join(input_path, "megatron")
+        if os.path.isdir(os.path.join(input_path, DATA)):
+            base, default_out = os.path.join(input_path, DATA), os.path.join(input_path, MEGATRON)
         found = {name: os.path.join(base, name) for name in sorted(os.listdir(base))
                  if os.path.isfile(os.path.join(base, name, "state.json"))}
         if not found:

@@ -42,9 +42,9 @@ from typing import Any
 
 from roots_pipeline.errors import RootsError
 from roots_pipeline.output.atomic import write_atomically
+from roots_pipeline.output.run_folder import BLEND
 
 SCHEMA = "roots-pipeline/megatron-blend/1"
-BLEND_FILE = "blend.json"
 DATA_PATH_FILE = "data_path.txt"
 
 
@@ -136,5 +136,5 @@ def write_blend(out: str, report: dict[str, Any]) -> None:
             write_atomically(path, (line + "\n").encode())
         elif os.path.exists(path):  # an earlier run's line would name datasets this run did not write
             os.remove(path)
-    write_atomically(os.path.join(out, BLEND_FILE),
+    write_atomically(os.path.join(out, BLEND),
                      (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode())

@@ -13,10 +13,10 @@ by their first id before it is written. Same input, same bytes, on any runner.
 Memory per worker is bounded by about one batch of documents, whatever the shard size: parts
 are not shuffled to the writer but written, one Arrow IPC file per worker bundle, to the run's
 scratch folder, and only (first id, file, position) goes through the shuffle; the writer reads
-the parts of its shard one at a time and streams them out in batches of 1,000 rows. (A shuffled
-shard arrives as one element, which a worker holds several times over: 1.5 GB per worker for a
-175M-character shard at 1 GB.) Each file is written under a temporary name and renamed; shards
-left over from an earlier run with other counts are deleted.
+the parts of its shard one at a time and streams them out in batches of 1,000 rows (a shuffled
+shard arrives as one element, which a worker holds several times over). Each file is written
+under a temporary name and renamed; shards left over from an earlier run with other counts are
+deleted.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from roots_pipeline.document import Document
 from roots_pipeline.filters import SCORES
 from roots_pipeline.ledger import count_outcome
 from roots_pipeline.output.atomic import write_atomically
-from roots_pipeline.progress import ProgressCounter
-from roots_pipeline.scratch_files import create_raw, open_raw
+from roots_pipeline.worker.fs import create_raw, open_raw
+from roots_pipeline.worker.progress import ProgressCounter
 
 _ROWS_PER_BATCH = 1000  # what `datasets` writes, so readers see familiar batch sizes
 _OPEN_PART_FILES = 8

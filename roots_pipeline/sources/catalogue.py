@@ -32,6 +32,7 @@ from roots_pipeline.sources.files import (
     stream_error_reason,
 )
 from roots_pipeline.sources.json_line import decode_json_line
+from roots_pipeline.worker.fs import is_remote
 
 SOURCE = "catalogue"
 # Splits are cut at about this many rows (Arrow, parquet) or bytes (jsonl): small enough to spread
@@ -170,7 +171,7 @@ class CatalogueSplit:
 
 def _open_table(path: str):
     """Open an Arrow or parquet file: memory-mapped when local, so skipping batches costs nothing."""
-    if "://" not in path:
+    if not is_remote(path):
         return pa.memory_map(path)
     return FileSystems.open(path, compression_type="uncompressed")
 

@@ -20,6 +20,7 @@ import zstandard
 from apache_beam.io.filesystems import FileSystems
 
 from roots_pipeline.errors import RootsError, require_positive
+from roots_pipeline.worker.fs import is_remote
 
 MB = 1024 * 1024
 
@@ -83,7 +84,7 @@ def match_files(patterns: list[str], what: str, suffixes: tuple[str, ...] = ()) 
             raise RootsError(f"{what}: no file matches {pattern!r}")
         for meta in results:
             path = meta.path
-            if "://" not in path and os.path.isdir(path):
+            if not is_remote(path) and os.path.isdir(path):
                 raise RootsError(f"{what}: {path} is a folder; name its files, e.g. {path.rstrip('/')}/*")
             if suffixes and not path.endswith(suffixes):
                 raise RootsError(f"{what}: {path} is not a {' / '.join(suffixes)} file")

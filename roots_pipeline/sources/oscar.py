@@ -19,7 +19,7 @@ from typing import Any
 import zstandard
 
 from roots_pipeline.document import Document, Malformed, Note, document_id
-from roots_pipeline.language_codes import UNDETERMINED, canonical_language
+from roots_pipeline.lang.codes import UNDETERMINED, canonical_language
 from roots_pipeline.sources.files import (
     DecompressionLimit,
     InputFile,

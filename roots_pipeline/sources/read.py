@@ -12,14 +12,14 @@ from typing import Any
 import apache_beam as beam
 
 from roots_pipeline.document import BatchBuilder, Document, Malformed, Note
-from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.ledger import Tally
-from roots_pipeline.progress import ProgressCounter
-from roots_pipeline.recipe import CatalogueSource, OscarSource, PseudoCrawlSource, SourceSpec
 from roots_pipeline.sources.catalogue import dataset_files, plan_splits
 from roots_pipeline.sources.files import Limits, match_files
 from roots_pipeline.sources.oscar import OscarSplit
+from roots_pipeline.sources.specs import CatalogueSource, OscarSource, PseudoCrawlSource, SourceSpec
 from roots_pipeline.sources.warc import WarcSplit, read_seeds
+from roots_pipeline.worker.coder import DocumentBatch
+from roots_pipeline.worker.progress import ProgressCounter
 
 MALFORMED = "malformed"
 LEDGER = "ledger"

@@ -17,7 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from roots_pipeline.document import Document, Malformed, Note, document_id
-from roots_pipeline.language_codes import UNDETERMINED, canonical_language
+from roots_pipeline.lang.codes import UNDETERMINED, canonical_language
 from roots_pipeline.sources.files import MB, InputFile, Limits
 from roots_pipeline.sources.html_text import charset_of, decode_html, extract_text, html_language
 

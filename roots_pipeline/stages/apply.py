@@ -8,8 +8,8 @@ import apache_beam as beam
 
 from roots_pipeline.document import Document
 from roots_pipeline.ledger import Tally
-from roots_pipeline.progress import ProgressCounter
 from roots_pipeline.stages.base import DocumentStage
+from roots_pipeline.worker.progress import ProgressCounter
 
 REJECTED = "rejected"
 NOTES = "notes"

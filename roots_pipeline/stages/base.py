@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import ClassVar, NamedTuple, TypeVar
 
 import apache_beam as beam
 
@@ -98,3 +98,15 @@ class CorpusStage(Stage):
         writes under `<scratch>/<label>/`. Memory per worker must be bounded and stated in the
         stage's docstring: never gather a dataset in one worker.
         """
+
+
+# Every stage a recipe can name, by its `name`; filled by `register` as the stage modules load.
+STAGES: dict[str, type[Stage]] = {}
+S = TypeVar("S", bound=type[Stage])
+
+
+def register(cls: S) -> S:
+    """Class decorator listing a stage under its `name` for recipes and `roots dedup`."""
+    assert cls.name not in STAGES, f"two stages are named {cls.name!r}"
+    STAGES[cls.name] = cls
+    return cls

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 import apache_beam as beam
 
 from roots_pipeline.document import Document
-from roots_pipeline.document_coder import document_fields
+from roots_pipeline.worker.coder import document_fields
 
 BATCHES = "batches"
 

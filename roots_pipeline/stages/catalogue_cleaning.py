@@ -27,8 +27,8 @@ from roots_pipeline.cleaning.lines import (
 from roots_pipeline.cleaning.references import remove_references
 from roots_pipeline.cleaning.wiktionary import strip_wiktionary_boilerplate
 from roots_pipeline.document import Document
-from roots_pipeline.language_config import character_set, load_language
-from roots_pipeline.stages.base import DocumentStage
+from roots_pipeline.lang.config import character_set, load_language
+from roots_pipeline.stages.base import DocumentStage, register
 
 
 def _record_edit(stage: str, doc: Document, text: str, count: int, unit: str) -> None:
@@ -39,6 +39,7 @@ def _record_edit(stage: str, doc: Document, text: str, count: int, unit: str) ->
         doc.notes.extend([f"{stage}:{unit}_removed"] * count)
 
 
+@register
 @dataclass(frozen=True)
 class ReplaceNewlineWithSpace(DocumentStage):
     """Join all lines with spaces (ROOTS `replace_newline_with_space`, run after sentence splitting)."""
@@ -66,6 +67,7 @@ class _RemoveLinesContaining(DocumentStage):
         _record_edit(self.name, doc, text, removed, "lines")
 
 
+@register
 @dataclass(frozen=True)
 class RemoveLinesWithCode(_RemoveLinesContaining):
     """ROOTS `remove_lines_with_code`: lines with `{`, `}`, `[if` or `<script` (pseudo-crawl recipe)."""
@@ -74,6 +76,7 @@ class RemoveLinesWithCode(_RemoveLinesContaining):
     markers = CODE_MARKERS
 
 
+@register
 @dataclass(frozen=True)
 class RemoveHtmlSpans(_RemoveLinesContaining):
     """ROOTS `remove_html_spans`: lines with leftover `<span`, `<div`, `<a` tags or `br>`."""
@@ -82,6 +85,7 @@ class RemoveHtmlSpans(_RemoveLinesContaining):
     markers = HTML_SPAN_MARKERS
 
 
+@register
 @dataclass(frozen=True)
 class RemoveHtmlSpansSanad(_RemoveLinesContaining):
     """ROOTS `remove_html_spans_sanad`: image tags, CDATA, inline JavaScript and the "To view this
@@ -91,6 +95,7 @@ class RemoveHtmlSpansSanad(_RemoveLinesContaining):
     markers = SANAD_MARKERS
 
 
+@register
 @dataclass(frozen=True)
 class RemoveWikiMojibake(_RemoveLinesContaining):
     """ROOTS `remove_wiki_mojibake`: lines with "À À", debris of a broken Wikipedia table dump."""
@@ -99,6 +104,7 @@ class RemoveWikiMojibake(_RemoveLinesContaining):
     markers = WIKI_MOJIBAKE_MARKERS
 
 
+@register
 @dataclass(frozen=True)
 class StripSubstringsEnWiktionary(DocumentStage):
     """ROOTS `strip_substrings_en_wiktionary`: remove Wiktionary's 17 editorial notices."""
@@ -110,6 +116,7 @@ class StripSubstringsEnWiktionary(DocumentStage):
         _record_edit(self.name, doc, text, removed, "substrings")
 
 
+@register
 @dataclass(frozen=True)
 class RemoveReferences(DocumentStage):
     """ROOTS `remove_references_<lang>` as one stage: the language is each document's own.
@@ -139,6 +146,7 @@ class RemoveReferences(DocumentStage):
         _record_edit(self.name, doc, text, removed, "lines")
 
 
+@register
 @dataclass(frozen=True)
 class DedupLinesInDocument(DocumentStage):
     """Keep the first occurrence of each line of a document (DP pseudo-crawl `doc_by_doc_line_dedup.py`).

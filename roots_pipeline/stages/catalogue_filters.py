@@ -12,7 +12,7 @@ from typing import Any
 
 from roots_pipeline.cleaning.document_size import is_blank, space_split_words
 from roots_pipeline.document import Document
-from roots_pipeline.stages.base import DocumentStage
+from roots_pipeline.stages.base import DocumentStage, register
 from roots_pipeline.stages.remove_small_docs import RemoveSmallDocs
 
 
@@ -34,6 +34,7 @@ def meta_field(meta: dict[str, Any], key: str) -> Any:
     return nested.get(key) if isinstance(nested, dict) else None
 
 
+@register
 @dataclass(frozen=True)
 class FilterRemoveEmptyDocs(DocumentStage):
     """ROOTS `filter_remove_empty_docs`: reject texts that are empty once whitespace is stripped.
@@ -48,6 +49,7 @@ class FilterRemoveEmptyDocs(DocumentStage):
             doc.reasons.append(f"{self.name}:empty")
 
 
+@register
 @dataclass(frozen=True)
 class FilterWikiUserTitles(DocumentStage):
     """ROOTS `filter_wiki_user_titles`: reject Wikimedia pages whose title starts with "User ".
@@ -67,6 +69,7 @@ class FilterWikiUserTitles(DocumentStage):
             doc.reasons.append(f"{self.name}:user_title")
 
 
+@register
 @dataclass(frozen=True)
 class FilterWikiNonTextType(DocumentStage):
     """ROOTS `filter_wiki_non_text_type`: reject Wikimedia records whose `type` is not "text".
@@ -85,6 +88,7 @@ class FilterWikiNonTextType(DocumentStage):
             doc.reasons.append(f"{self.name}:non_text_type")
 
 
+@register
 @dataclass(frozen=True)
 class FilterSmallDocs(DocumentStage):
     """ROOTS `filter_small_docs`: reject texts of fewer than 15 space-separated words.
@@ -101,6 +105,7 @@ class FilterSmallDocs(DocumentStage):
             doc.reasons.append(f"{self.name}:under_{self.min_words}_words")
 
 
+@register
 @dataclass(frozen=True)
 class FilterSmallDocsBytes300(RemoveSmallDocs):
     """ROOTS `filter_small_docs_bytes_300`: reject texts under 300 UTF-8 bytes (ar, id, pt, vi, Indic).
@@ -113,6 +118,7 @@ class FilterSmallDocsBytes300(RemoveSmallDocs):
     min_bytes: int = field(default=300, init=False)
 
 
+@register
 @dataclass(frozen=True)
 class FilterSmallDocsBytes1024(RemoveSmallDocs):
     """ROOTS `filter_small_docs_bytes_1024`: reject texts under 1024 UTF-8 bytes (en es fr ca zh, code)."""

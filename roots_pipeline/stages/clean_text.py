@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from roots_pipeline.document import Document
 from roots_pipeline.errors import OptionError
-from roots_pipeline.stages.base import DocumentStage
+from roots_pipeline.stages.base import DocumentStage, register
 
 # C0/C1 control characters other than tab and newline: they break tokenizers and JSON tooling
 # and never carry meaning in natural-language text.
@@ -40,6 +40,7 @@ def _blank_run(max_blank_lines: int) -> re.Pattern[str]:
     return re.compile(f"\n{{{max_blank_lines + 2},}}")
 
 
+@register
 @dataclass(frozen=True)
 class CleanText(DocumentStage):
     """Unify newlines, drop control characters and trailing spaces, limit blank-line runs."""

@@ -22,10 +22,10 @@ import apache_beam as beam
 
 from roots_pipeline.cleaning.dedup_keys import document_key, url_key
 from roots_pipeline.document import Document
-from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.stages.apply import NOTES, REJECTED
-from roots_pipeline.stages.base import CorpusOutputs, CorpusStage
+from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
 from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
+from roots_pipeline.worker.coder import DocumentBatch
 
 Member = tuple[str, str]  # (document id, id of the first document of its batch)
 
@@ -99,6 +99,7 @@ class _SplitDuplicates(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(REJECTED, rejected)
 
 
+@register
 @dataclass(frozen=True)
 class DedupDocument(_ExactDedup):
     """ROOTS `dedup_document`: copies share the md5 of their text without whitespace, digits and
@@ -111,6 +112,7 @@ class DedupDocument(_ExactDedup):
         return document_key(doc.text)
 
 
+@register
 @dataclass(frozen=True)
 class DedupDocumentOnUrl(_ExactDedup):
     """ROOTS `dedup_document_on_url`: copies share their URL up to the first "?". Documents

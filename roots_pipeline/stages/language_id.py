@@ -14,12 +14,13 @@ from typing import ClassVar
 
 from roots_pipeline.document import Document
 from roots_pipeline.errors import OptionError, RootsError
-from roots_pipeline.language_codes import UNDETERMINED
-from roots_pipeline.language_config import load_language
-from roots_pipeline.language_id import load_identifier, probability_of, resolve_model, top_language
-from roots_pipeline.stages.base import DocumentStage
+from roots_pipeline.lang.codes import UNDETERMINED
+from roots_pipeline.lang.config import load_language
+from roots_pipeline.lang.identify import load_identifier, probability_of, resolve_model, top_language
+from roots_pipeline.stages.base import DocumentStage, register
 
 
+@register
 @dataclass(frozen=True)
 class LanguageId(DocumentStage):
     """Score each document's language with lid.176 (`model`: a file; default the packaged one).

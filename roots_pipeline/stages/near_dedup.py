@@ -60,12 +60,8 @@ pages) costs fewer than two candidate edges per member, never all pairs.
 
 Shuffle: the band entries, bands x 16 bytes, 0.85 KB per document at the defaults' 53 x 6; the
 signature once (4 x num_perm bytes, the node and number, 1.3 KB at 320); per distinct candidate
-edge its two ends' signatures (2.6 KB) and its numbers. Measured with Beam's coders on
-`bench/near_dup.py`'s corpus (half its documents with near-copies, 0.96 candidate edges per
-document): 4.8 KB per document (0.85 KB band entries, 1.3 KB signatures, 2.5 KB edge halves,
-0.14 KB candidates); a corpus with few near-duplicates shuffles about 2.2 KB per document. Keys
-of 2 + 4 x rows bytes per band and document, and a join per edge end, took 7.7 KB there; the
-signature in every band, 71 KB. On the DirectRunner, which holds a shuffle in its own process
+edge its two ends' signatures (2.6 KB) and its numbers: 4.8 KB per document on `bench/near_dup.py`
+(figures in `bench/README.md`). On the DirectRunner, which holds a shuffle in its own process
 until it is read, this is what the driver holds per document.
 """
 
@@ -103,12 +99,13 @@ from roots_pipeline.dedup.minhash import (
     small_star,
 )
 from roots_pipeline.document import Document
-from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import OptionError, require_positive
 from roots_pipeline.ledger import Tally
+from roots_pipeline.options import option
 from roots_pipeline.stages.apply import NOTES, REJECTED
-from roots_pipeline.stages.base import CorpusOutputs, CorpusStage
+from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
 from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
+from roots_pipeline.worker.coder import DocumentBatch
 
 Node = tuple[str, str]  # (document id, id of its batch's first document): sorts by document id
 Candidate = tuple[int, int]  # a candidate edge: (smaller, larger document number, `_node_number`)
@@ -119,6 +116,7 @@ SIGNATURES = "signatures"
 _SHINGLING_VERSION = 1
 
 
+@register
 @dataclass(frozen=True)
 class MinhashDedup(CorpusStage):
     """Remove near-duplicates: documents of one language whose shingle sets' Jaccard similarity
@@ -136,14 +134,16 @@ class MinhashDedup(CorpusStage):
     """
 
     name = "minhash_dedup"
-    ngram: int = 5
-    shingle: str = AUTO
-    num_perm: int = 320
-    threshold: float = 0.7
-    lsh_threshold: float | None = None
-    seed: int = 1
-    max_rounds: int = 10
-    band_shards: int = 4
+    ngram: int = option(5, "shingle length in words or characters")
+    shingle: str = option(AUTO, "characters for zh, yue, ja, th, lo, km, my; words otherwise",
+                          choices=(AUTO, *SHINGLE_KINDS))
+    num_perm: int = option(320, "permutations")
+    threshold: float = option(0.7, "Jaccard similarity of near-duplicates")
+    lsh_threshold: float | None = option(None, "similarity the LSH bands are chosen for (by default "
+                                               "dedup.minhash.lsh_threshold_for(threshold))")
+    seed: int = option(1, "permutation seed (datasketch's default is 1)")
+    max_rounds: int = option(10, "rounds of the connected-components search")
+    band_shards: int = option(4, "groups per band: sets memory and parallelism, never results")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from roots_pipeline.cleaning.pii import TAGS, redact
 from roots_pipeline.document import Document
 from roots_pipeline.errors import OptionError
-from roots_pipeline.pii import TAGS, redact
-from roots_pipeline.stages.base import DocumentStage
+from roots_pipeline.stages.base import DocumentStage, register
 
 
+@register
 @dataclass(frozen=True)
 class PiiRedaction(DocumentStage):
     """Redact personal information in documents from `sources`; others pass untouched.

@@ -16,14 +16,15 @@ from typing import ClassVar
 from roots_pipeline.document import Document
 from roots_pipeline.errors import OptionError, RootsError
 from roots_pipeline.filters.quality import QualityScorer
-from roots_pipeline.language_codes import UNDETERMINED, canonical_language
+from roots_pipeline.lang.codes import UNDETERMINED, canonical_language
 from roots_pipeline.lm.perplexity import check_models, find_models
-from roots_pipeline.stages.base import DocumentStage
-from roots_pipeline.staging import file_names, is_remote
+from roots_pipeline.stages.base import DocumentStage, register
+from roots_pipeline.worker.fs import file_names, is_remote
 
 VERSIONS = ("production", "fixed")
 
 
+@register
 @dataclass(frozen=True)
 class QualityFilter(DocumentStage):
     """Modify, score and filter documents with their language's ROOTS cutoffs (`languages/`).

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from roots_pipeline.document import Document
 from roots_pipeline.errors import require_positive
-from roots_pipeline.stages.base import DocumentStage
+from roots_pipeline.stages.base import DocumentStage, register
 
 
+@register
 @dataclass(frozen=True)
 class RemoveSmallDocs(DocumentStage):
     """Reject documents whose UTF-8 text is shorter than `min_bytes` (1 = only empty ones).

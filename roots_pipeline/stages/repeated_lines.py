@@ -27,11 +27,12 @@ from roots_pipeline.cleaning.line_hashes import (
     sample_key,
 )
 from roots_pipeline.document import Document
-from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import OptionError, require_positive
 from roots_pipeline.ledger import Tally
+from roots_pipeline.options import option
 from roots_pipeline.stages.apply import NOTES, REJECTED
-from roots_pipeline.stages.base import CorpusOutputs, CorpusStage
+from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
+from roots_pipeline.worker.coder import DocumentBatch
 
 Group = Hashable
 GroupOf = Callable[[Document], Group | None]
@@ -105,6 +106,7 @@ def _template_line_counts(batch: list[Document], min_chars: int) -> Iterable[tup
     return counts.items()
 
 
+@register
 @dataclass(frozen=True)
 class DedupTemplateSoft(CorpusStage):
     """ROOTS `dedup_template_soft`: remove every occurrence of template lines from a dataset.
@@ -118,8 +120,8 @@ class DedupTemplateSoft(CorpusStage):
     """
 
     name = "dedup_template_soft"
-    min_line_chars: int = 15
-    min_occurrences: int = 10
+    min_line_chars: int = option(15, "shortest template line, stripped")
+    min_occurrences: int = option(10, "occurrences that make a template")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -141,6 +143,7 @@ class DedupTemplateSoft(CorpusStage):
         return _remove_listed_lines(batches, templates, label, self.name, _dataset_of)
 
 
+@register
 @dataclass(frozen=True)
 class DedupPseudocrawlNewspapers(DedupTemplateSoft):
     """ROOTS `dedup_pseudocrawl_newspapers`: `dedup_template_soft` counting every line (even empty
@@ -184,6 +187,7 @@ def _is_boilerplate(entry: tuple[tuple, int], unique_pages: dict[Group, int], mi
     return pages > max(min_pages, min_page_share * unique_pages[(dataset, domain)])
 
 
+@register
 @dataclass(frozen=True)
 class RemoveDomainBoilerplate(CorpusStage):
     """ROOTS's pseudo-crawl per-seed line cleaning (DP `pseudo_crawl_seed_to_lm_dset_v2.py`).

@@ -78,15 +78,16 @@ from roots_pipeline.dedup.suffix_array import (
     remove_spans,
 )
 from roots_pipeline.document import Document
-from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import OptionError, require_positive
 from roots_pipeline.filters.words import split_on_whitespace, strip_characters
-from roots_pipeline.glibc_heap import free_heap_released
-from roots_pipeline.language_config import character_set, load_language
+from roots_pipeline.lang.config import character_set, load_language
 from roots_pipeline.ledger import Tally
+from roots_pipeline.options import option
 from roots_pipeline.stages.apply import NOTES, REJECTED
-from roots_pipeline.stages.base import CorpusOutputs, CorpusStage
+from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
 from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
+from roots_pipeline.worker.coder import DocumentBatch
+from roots_pipeline.worker.glibc_heap import free_heap_released
 
 MB = 1024 * 1024
 # Two parts of this size stay under 2**31 bytes, where libdivsufsort's suffix array doubles to
@@ -103,6 +104,7 @@ def id_prefix(doc_id: str) -> int:
     return int(doc_id[:PREFIX_DIGITS], 16)
 
 
+@register
 @dataclass(frozen=True)
 class SuffixArrayDedup(CorpusStage):
     """Remove every repeat of a substring of at least `min_bytes` bytes, per language, keeping its
@@ -113,9 +115,10 @@ class SuffixArrayDedup(CorpusStage):
     """
 
     name = "suffix_array_dedup"
-    min_bytes: int = 50
-    part_mb: float = 128.0
-    min_words: int | None = None
+    min_bytes: int = option(50, "shortest repeated substring removed, in UTF-8 bytes")
+    part_mb: float = option(128.0, "text per suffix array; bounds memory (see README)")
+    min_words: int | None = option(None, "words a changed document must keep (default: its language's "
+                                         "number_words minimum)")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -22,7 +22,7 @@ import numpy as np
 from roots_pipeline.errors import OptionError, RootsError
 from roots_pipeline.filters import SCORES
 from roots_pipeline.filters.scorer import failed_filters
-from roots_pipeline.language_config import LanguageConfig
+from roots_pipeline.lang.config import LanguageConfig
 from roots_pipeline.tuning.scores import LanguageScores, read_texts
 
 Side = Literal["min", "max"]

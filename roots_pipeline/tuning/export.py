@@ -18,7 +18,7 @@ from pathlib import Path
 
 from roots_pipeline.errors import RootsError
 from roots_pipeline.filters import SCORES
-from roots_pipeline.language_config import LanguageConfig, load_language, read_language_file, to_yaml
+from roots_pipeline.lang.config import LanguageConfig, load_language, read_language_file, to_yaml
 
 # The first line of every file scripts/build_languages.py writes (its MARKER); that script is not
 # part of the package, so the text is repeated here.

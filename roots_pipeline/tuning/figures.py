@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from roots_pipeline.filters import SCORES
-from roots_pipeline.language_config import LanguageConfig
+from roots_pipeline.lang.config import LanguageConfig
 from roots_pipeline.tuning.cutoffs import Side, cutoff_table, cutoff_value, failing, sides
 from roots_pipeline.tuning.scores import LanguageScores
 

@@ -23,14 +23,15 @@ import pyarrow.compute as pc
 
 from roots_pipeline.errors import RootsError
 from roots_pipeline.filters import SCORES
-from roots_pipeline.language_config import language_code
+from roots_pipeline.lang.config import language_code
+from roots_pipeline.output.run_folder import DATA, REJECTS, RUN
 from roots_pipeline.output.shard_reader import shard_batches
+from roots_pipeline.worker.fs import is_remote
 
 STAGE = "quality_filter"
 REASON_PREFIX = f"{STAGE}:"
 # Computed by quality_filter for every document it sees, and by no other stage.
 SEEN_BY_STAGE = "character_repetition"
-DATA, REJECTS = "data", "rejects"
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,9 @@ def read_texts(scores: LanguageScores, ids: Sequence[str]) -> dict[str, str]:
 
 def _run_record(run: str) -> dict:
     """Return `run.json` of a finished local run, or raise RootsError saying what to run."""
-    if "://" in run:
+    if is_remote(run):
         raise RootsError(f"{run}: tuning reads a local run folder; copy it here first (e.g. gsutil -m cp -r)")
-    path = os.path.join(run, "run.json")
+    path = os.path.join(run, RUN)
     if not os.path.isdir(run):
         raise RootsError(f"{run}: no such run folder (give the folder `roots run --out` wrote)")
     try:

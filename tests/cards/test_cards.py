@@ -17,15 +17,17 @@ import pytest
 import yaml
 from huggingface_hub import DatasetCard
 
-from roots_pipeline.card_command import add_card_parsers, card, cards_after_run
 from roots_pipeline.cards import read_token_counts, write_cards
 from roots_pipeline.cards.facts import corpus_facts, stage_of, steps
 from roots_pipeline.cards.hub import hub_license, size_category
+from roots_pipeline.cli import card as card_command
+from roots_pipeline.cli.card import cards_after_run
+from roots_pipeline.cli.card import run as card
 from roots_pipeline.errors import RootsError
-from roots_pipeline.language_id import resolve_model
+from roots_pipeline.lang.identify import resolve_model
 from roots_pipeline.ledger import is_duplicate
-from roots_pipeline.pipeline import run_recipe
 from roots_pipeline.recipe import load_recipe
+from roots_pipeline.runner.pipeline import run_recipe
 from tests.conftest import DEMO
 
 OUTCOMES = ("in", "kept", "rejected", "duplicate", "malformed")
@@ -69,7 +71,7 @@ def cards(tmp_path_factory):
     stale.mkdir(parents=True)
     (run / "cards" / "corpus.json").write_text("{}")
     parser = argparse.ArgumentParser()
-    add_card_parsers(parser.add_subparsers())
+    card_command.add_parser(parser.add_subparsers())
     assert card(parser.parse_args(["card", str(run)]), []) == 0
     stats = json.loads((run / "stats.json").read_text())
     return run, stats
@@ -289,7 +291,7 @@ def test_refuses_what_is_not_a_run_or_not_a_cards_folder(cards, tmp_path):
         write_cards(str(run), into=str(mine))
     assert (mine / "notes.txt").read_text() == "keep me"
     parser = argparse.ArgumentParser()
-    add_card_parsers(parser.add_subparsers())
+    card_command.add_parser(parser.add_subparsers())
     with pytest.raises(RootsError, match="Beam options"):
         card(parser.parse_args(["card", str(run)]), ["--runner=DirectRunner"])
 

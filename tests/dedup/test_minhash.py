@@ -43,9 +43,9 @@ from roots_pipeline.dedup.minhash import (
     verified_edges,
 )
 from roots_pipeline.document import Document
-from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import OptionError
 from roots_pipeline.stages.near_dedup import MinhashDedup
+from roots_pipeline.worker.coder import DocumentBatch
 from tests.conftest import DEMO
 
 

@@ -29,11 +29,11 @@ from roots_pipeline.dedup.suffix_array import (
     remove_spans,
 )
 from roots_pipeline.document import Document, document_id
-from roots_pipeline.document_coder import DocumentBatch
 from roots_pipeline.errors import OptionError
 from roots_pipeline.recipe import load_recipe
 from roots_pipeline.sources.read import plan_source
 from roots_pipeline.stages.substring_dedup import SuffixArrayDedup, minimum_words, too_short
+from roots_pipeline.worker.coder import DocumentBatch
 from tests.conftest import REPO
 
 REASON = "suffix_array_dedup:too_short_after_removal"

@@ -12,7 +12,8 @@ import datasets
 import pytest
 from tokenizers import Tokenizer
 
-from roots_pipeline.card_command import add_card_parsers, fertility
+from roots_pipeline.cli import fertility as fertility_command
+from roots_pipeline.cli.fertility import run as fertility
 from roots_pipeline.errors import RootsError
 from roots_pipeline.fertility import load_tokenizer, run_fertility
 from roots_pipeline.fertility.corpus import held_out
@@ -117,7 +118,7 @@ def report(tmp_path_factory):
     other = train_tokenizer([texts["en"]], 500)  # a tokenizer of the user's, to compare with
     other.save(str(folder / "english.json"))
     parser = argparse.ArgumentParser()
-    add_card_parsers(parser.add_subparsers())
+    fertility_command.add_parser(parser.add_subparsers())
     args = parser.parse_args(["fertility", str(folder / "run"), "--vocab-size", "800", "--eval-share", "0.25",
                               "--compare", str(folder / "english.json")])
     assert fertility(args, []) == 0
@@ -180,6 +181,6 @@ def test_errors_name_the_problem(report, tmp_path):
     with pytest.raises(RootsError, match="nothing to train"):
         run_fertility(str(tmp_path / "empty"))
     parser = argparse.ArgumentParser()
-    add_card_parsers(parser.add_subparsers())
+    fertility_command.add_parser(parser.add_subparsers())
     with pytest.raises(RootsError, match="Beam options"):
         fertility(parser.parse_args(["fertility", run]), ["--runner=DirectRunner"])

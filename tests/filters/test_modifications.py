@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from roots_pipeline.filters.modifications import INCORRECT_WORD_SUBSTRINGS, modify_document
-from roots_pipeline.filters.special_characters import SPECIAL_CHARACTERS_DEFAULT as SPECIAL
+from roots_pipeline.lang.characters import SPECIAL_CHARACTERS_DEFAULT as SPECIAL
 
 
 def stage_a(text: str, max_word_length: int = 25) -> str:

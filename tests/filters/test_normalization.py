@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roots_pipeline.filters.normalization import (
+from roots_pipeline.lm.normalization import (
     UNICODE_PUNCTUATION,
     normalize,
     remove_non_printing_characters,

@@ -13,7 +13,7 @@ import sentencepiece
 from roots_pipeline.document import Document
 from roots_pipeline.filters.quality import QualityScorer
 from roots_pipeline.filters.scorer import failed_filters
-from roots_pipeline.language_config import load_language
+from roots_pipeline.lang.config import load_language
 from roots_pipeline.stages.apply import ApplyStages
 from roots_pipeline.stages.quality_filter import QualityFilter
 from tests.conftest import DATA, DEMO

@@ -11,8 +11,8 @@ from roots_pipeline.filters.scores import (
     number_words,
     word_repetition,
 )
-from roots_pipeline.filters.special_characters import SPECIAL_CHARACTERS_DEFAULT as SPECIAL
 from roots_pipeline.filters.words import augment_words, words_from_text
+from roots_pipeline.lang.characters import SPECIAL_CHARACTERS_DEFAULT as SPECIAL
 
 
 def test_number_words() -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from roots_pipeline.filters.special_characters import (
+from roots_pipeline.filters.special_characters import special_characters_ratio
+from roots_pipeline.lang.characters import (
     EMOJI_1_6_1_SINGLE_CODE_POINT_RANGES,
     ROOTS_EXTRA_SPECIAL_CHARACTERS,
     SPECIAL_CHARACTERS_DEFAULT,
-    special_characters_ratio,
 )
 
 # The byte-for-byte copy of ROOTS's reference file that scripts/build_languages.py ships.

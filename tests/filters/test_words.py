@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from roots_pipeline.filters.special_characters import SPECIAL_CHARACTERS_DEFAULT as SPECIAL
 from roots_pipeline.filters.words import (
     augment_words,
     split_on_whitespace,
     strip_characters,
     words_from_text,
 )
+from roots_pipeline.lang.characters import SPECIAL_CHARACTERS_DEFAULT as SPECIAL
 
 
 def split_characters(text: str) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 import sentencepiece
 
 from roots_pipeline.errors import RootsError
-from roots_pipeline.filters.normalization import normalize
+from roots_pipeline.lm.normalization import normalize
 from roots_pipeline.lm.perplexity import PerplexityModel, find_models
 
 # Already normal: no digits, no non-printing characters, no punctuation from ROOTS's table.

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-from roots_pipeline.binarize_command import add_binarize_parser
+from roots_pipeline.cli import binarize as binarize_command
 from roots_pipeline.document import Document, document_id
 from roots_pipeline.errors import RootsError
 from roots_pipeline.megatron import binarize as binarize_module
@@ -298,7 +298,8 @@ def test_tokenizer_without_the_eod_token_is_an_error(corpus, tmp_path):
 
 def run_command(argv: list[str], beam_args: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="roots")
-    add_binarize_parser(parser.add_subparsers(dest="command"))
+    binarize_command.add_parser(parser.add_subparsers(dest="command")).set_defaults(
+        handler=binarize_command.run)
     args = parser.parse_args(["binarize", *argv])
     return args.handler(args, beam_args or [])
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from roots_pipeline.errors import RecipeError
-from roots_pipeline.pipeline import run_recipe
 from roots_pipeline.recipe import load_recipe
+from roots_pipeline.runner.pipeline import run_recipe
 from roots_pipeline.sources.read import is_sampled
 from tests.conftest import DEMO
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from roots_pipeline.pipeline import run_recipe
 from roots_pipeline.recipe import load_recipe
+from roots_pipeline.runner.pipeline import run_recipe
 from tests.conftest import REPO
 
 DEMO_RECIPE = REPO / "pipelines" / "demo.yaml"

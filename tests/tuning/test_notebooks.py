@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from roots_pipeline.language_config import read_language_file
+from roots_pipeline.lang.config import read_language_file
 from tests.conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "filters").glob("*.ipynb"))

@@ -1,6 +1,6 @@
 """A cutoff tuned on stored scores and exported, then `roots run` again: the prediction is exact.
 
-The export goes to a copy of languages/ and the run reads that copy: `language_config._package`
+The export goes to a copy of languages/ and the run reads that copy: `lang.config._package`
 (the one place the loader finds the packaged folder) is pointed at it for this test, and the
 loader's caches are emptied around it. The pipeline runs in this process (DirectRunner, in
 memory), so its stages load the copy exactly as a run after `--write` loads languages/.
@@ -13,8 +13,8 @@ import shutil
 import pytest
 import yaml
 
-from roots_pipeline import language_config
-from roots_pipeline.cli import main
+from roots_pipeline.cli.main import main
+from roots_pipeline.lang import config as language_config
 from roots_pipeline.output.shards import arrow_dataset
 from roots_pipeline.tuning import cutoff_table, export_cutoffs, load_scores, removed, with_cutoffs
 from tests.conftest import DEMO, REPO

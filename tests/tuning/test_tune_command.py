@@ -7,15 +7,15 @@ import re
 
 import pytest
 
+from roots_pipeline.cli import tune as tune_command
 from roots_pipeline.errors import RootsError
-from roots_pipeline.language_config import read_language_file
-from roots_pipeline.tune_command import add_tune_parser
+from roots_pipeline.lang.config import read_language_file
 
 
 def roots(*argv: str, beam_args: tuple[str, ...] = ()) -> int:
     """Run `roots tune` as cli.main would, from a parser holding only that command."""
     parser = argparse.ArgumentParser(prog="roots")
-    add_tune_parser(parser.add_subparsers(dest="command"))
+    tune_command.add_parser(parser.add_subparsers(dest="command")).set_defaults(handler=tune_command.run)
     args = parser.parse_args(argv)
     return args.handler(args, list(beam_args))
 

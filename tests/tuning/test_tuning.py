@@ -12,7 +12,7 @@ import pytest
 from roots_pipeline.errors import RootsError
 from roots_pipeline.filters import SCORES
 from roots_pipeline.filters.scorer import failed_filters
-from roots_pipeline.language_config import load_language, read_language_file
+from roots_pipeline.lang.config import load_language, read_language_file
 from roots_pipeline.output.shards import arrow_dataset
 from roots_pipeline.tuning import (
     QUANTILES,

@@ -1,0 +1,63 @@
+"""The `roots` command: its entry point and exit codes.
+
+Each subcommand is one module of this package exposing `add_parser(commands)`, which adds its
+parser to the `roots` subparsers, and `run(args, beam_args)`, which returns the exit code. The
+modules import what they run lazily, inside `run`, so `roots --help` or `roots card` never pays
+for Apache Beam's import.
+
+Exit codes: 0 done; 1 the ledger or the written shards do not balance (the outputs are not
+trustworthy); 2 the user's error (bad option, recipe, input), with one line saying what to fix;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from roots_pipeline import __version__
+from roots_pipeline.cli import binarize, card, dedup, fertility, languages, run, score, train_lm, tune
+from roots_pipeline.errors import LedgerImbalance, RootsError
+
+# In the order `roots --help` lists them.
+COMMANDS = (run, languages, score, binarize, card, fertility, tune, dedup, train_lm)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `roots`; returns the process exit code."""
+    # Beam logs hints about optional cloud modules at WARNING on import; errors still show.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    from roots_pipeline.runner.beam_args import split_beam_args
+
+    ours, beam_args = split_beam_args(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(ours)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args, beam_args)
+    except KeyboardInterrupt:
+        print("roots: interrupted; outputs may be incomplete (the next run redoes them)", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `roots run | head`: the reader left, nothing more to say
+        sys.stderr.close()
+        return 0
+    except LedgerImbalance as exc:
+        print(f"roots: {exc}", file=sys.stderr)
+        return 1
+    except RootsError as exc:
+        print(f"roots: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the `roots` parser with every subcommand's parser added."""
+    parser = argparse.ArgumentParser(
+        prog="roots", description="Turn raw multilingual text into training-ready data (ROOTS-style).")
+    parser.add_argument("--version", action="version", version=f"roots-pipeline {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(commands).set_defaults(handler=command.run)
+    return parser

@@ -1,0 +1,344 @@
+"""Builds and runs the Beam pipeline of a recipe, then turns its ledger into `stats.json`.
+
+What the run folder holds is defined in `output.run_folder`. `stats.json` is byte-identical
+across re-runs of the same inputs. `scratch/` holds files that steps pass to later steps instead
+of shuffling them (the suffix-array dedup's texts, the shard writers' parts); it is deleted when
+the pipeline finishes (and, on local runners, when it fails or is interrupted; else by the next
+run of the recipe).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, WorkerOptions
+
+from roots_pipeline import __version__
+from roots_pipeline.document import Document
+from roots_pipeline.errors import LedgerImbalance, RootsError
+from roots_pipeline.lang.codes import UNDETERMINED
+from roots_pipeline.lang.config import languages_state
+from roots_pipeline.ledger import assert_balanced, build_stats, dumps, sum_counts
+from roots_pipeline.output.atomic import write_atomically
+from roots_pipeline.output.malformed import WriteMalformed
+from roots_pipeline.output.run_folder import (
+    DATA,
+    LEDGER_ROWS,
+    MALFORMED_FILE,
+    PIPELINE_FILES,
+    PIPELINE_FOLDERS,
+    REJECTS,
+    RUN,
+    SCRATCH,
+    SHARD_KINDS,
+    STATS,
+    SUCCESS,
+    run_path,
+)
+from roots_pipeline.output.shard_reader import count_documents
+from roots_pipeline.output.shards import WriteShards
+from roots_pipeline.recipe import Recipe
+from roots_pipeline.runner.direct_runner_fixes import apply_direct_runner_fixes
+from roots_pipeline.sources.read import LEDGER, MALFORMED, ReadSource, plan_source
+from roots_pipeline.stages.apply import NOTES, REJECTED, ApplyStages
+from roots_pipeline.stages.base import CorpusStage, DocumentStage, Stage
+from roots_pipeline.worker.coder import DocumentBatch
+from roots_pipeline.worker.fs import is_remote
+from roots_pipeline.worker.glibc_heap import limit_malloc_arenas
+from roots_pipeline.worker.progress import ProgressDisplay
+
+LOCAL_RUNNERS = {None, "DirectRunner", "direct", "SwitchingDirectRunner", "BundleBasedDirectRunner"}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: its folder, the ledger, the wall time, and whether it was skipped."""
+
+    run_dir: str
+    stats: dict[str, Any]
+    wall_seconds: float
+    skipped: bool
+
+
+def build_pipeline(pipeline: beam.Pipeline, recipe: Recipe, splits: list[list[Any]],
+                   progress_dir: str | None) -> None:
+    """Add every stage of the recipe to `pipeline`."""
+    run_dir = recipe.output.rstrip("/")
+    # One read over every source's splits: a Flatten of several reads would copy each document
+    # once more on the local runner, and each split already knows its source and dataset.
+    sampled = [(split, spec.sample)
+               for spec, group in zip(recipe.sources, splits, strict=True) for split in group]
+    read = pipeline | "Read" >> ReadSource(sampled, progress_dir)
+    ledger = [read[LEDGER]]
+    scratch = run_path(run_dir, SCRATCH)
+    kept, rejected, notes = _add_stages(read.docs, recipe.stages, progress_dir, scratch)
+    ledger.extend(notes)
+    ledger.append(kept | "WriteData" >> WriteShards(run_path(run_dir, DATA), "kept", recipe.shards.size_mb,
+                                                    progress_dir, run_path(scratch, DATA)))
+    rejected = rejected[0] if len(rejected) == 1 else rejected | "AllRejected" >> beam.Flatten()
+    ledger.append(rejected | "WriteRejects" >> WriteShards(
+        run_path(run_dir, REJECTS), "rejected", recipe.shards.size_mb, progress_dir,
+        run_path(scratch, REJECTS), write=recipe.shards.write_rejects))
+    ledger.append(read[MALFORMED] | "WriteMalformed" >> WriteMalformed(
+        run_path(run_dir, MALFORMED_FILE)))
+    _ = (
+        ledger
+        | "AllCounts" >> beam.Flatten()
+        | "SumCounts" >> beam.CombinePerKey(sum_counts)
+        | "GatherCounts" >> beam.combiners.ToList()
+        | "WriteCounts" >> beam.Map(_write_text_of, run_path(run_dir, LEDGER_ROWS))
+    )
+
+
+def _add_stages(docs: beam.PCollection, stages: tuple[Stage, ...], progress_dir: str | None, scratch: str,
+                ) -> tuple[beam.PCollection, list[beam.PCollection], list[beam.PCollection]]:
+    """Add the recipe's stages: runs of document stages fused into one step, corpus stages alone,
+    each given the run's `scratch` folder.
+
+    Returns the kept documents, and the collections of rejected documents and ledger notes.
+    """
+    rejected: list[beam.PCollection] = []
+    notes: list[beam.PCollection] = []
+    for index, group in enumerate(_segments(stages)):
+        if isinstance(group, CorpusStage):
+            label = f"{group.name}{index}"
+            selected, others = docs, None
+            if group.sources or group.datasets:
+                split = docs | f"Select_{label}" >> beam.ParDo(_Select(group)).with_output_types(
+                    DocumentBatch).with_outputs(_OTHERS, main="selected")
+                selected, others = split.selected, split[_OTHERS]
+            outputs = group.expand_stage(selected, label, scratch)
+            docs = outputs.kept
+            if others is not None:
+                docs = (outputs.kept, others) | f"Merge_{label}" >> beam.Flatten()
+            rejected.append(outputs.rejected)
+            notes.append(outputs.notes)
+        else:
+            staged = _fused(docs, group, f"Stages{index}", progress_dir)
+            docs = staged.kept
+            rejected.append(staged[REJECTED])
+            notes.append(staged[NOTES])
+    if not rejected:  # no stage at all: the read's own rejections still need a writer
+        staged = _fused(docs, (), "Stages", progress_dir)
+        docs, rejected, notes = staged.kept, [staged[REJECTED]], [staged[NOTES]]
+    return docs, rejected, notes
+
+
+def _fused(docs: beam.PCollection, stages: tuple[DocumentStage, ...], label: str,
+           progress_dir: str | None) -> beam.pvalue.DoOutputsTuple:
+    """Add one step running document stages over batches: outputs kept, REJECTED and NOTES."""
+    return docs | label >> beam.ParDo(ApplyStages(stages, progress_dir)).with_output_types(
+        DocumentBatch).with_outputs(REJECTED, NOTES, main="kept")
+
+
+def _segments(stages: tuple[Stage, ...]) -> list[tuple[DocumentStage, ...] | CorpusStage]:
+    """Group consecutive document stages; each corpus stage stands alone."""
+    segments: list[tuple[DocumentStage, ...] | CorpusStage] = []
+    run: list[DocumentStage] = []
+    for stage in stages:
+        if isinstance(stage, CorpusStage):
+            if run:
+                segments.append(tuple(run))
+                run = []
+            segments.append(stage)
+        else:
+            run.append(stage)
+    if run:
+        segments.append(tuple(run))
+    return segments
+
+
+_OTHERS = "others"
+
+
+class _Select(beam.DoFn):
+    """Splits batches into the documents a corpus stage selects and the others, which bypass it."""
+
+    def __init__(self, stage: Stage) -> None:
+        self._stage = stage
+
+    def process(self, batch: list[Document]) -> Iterator[object]:
+        selected = [doc for doc in batch if self._stage.applies_to(doc)]
+        if selected:
+            yield selected
+        if len(selected) < len(batch):
+            yield beam.pvalue.TaggedOutput(_OTHERS, [doc for doc in batch if not self._stage.applies_to(doc)])
+
+
+def _write_text_of(rows: list, path: str) -> None:
+    _write_text(path, json.dumps(sorted(rows)))
+
+
+def _write_text(path: str, text: str) -> None:
+    write_atomically(path, text.encode("utf-8"))
+
+
+def _read_text(path: str) -> str:
+    with FileSystems.open(path, compression_type="uncompressed") as handle:
+        return handle.read().decode("utf-8")
+
+
+def fingerprint(recipe: Recipe, splits: list[list[Any]]) -> str:
+    """Hash of what determines the outputs: recipe, stage options, every split — its file's
+    path, size and mtime, and what it reads with (language, columns, the seed list…) — and the
+    language files (cutoffs and word lists)."""
+    material = json.dumps([__version__, recipe.digest, repr(recipe.stages), repr(recipe.shards),
+                           repr(recipe.limits), [repr(split) for group in splits for split in group],
+                           languages_state()])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
+               show_progress: bool = True) -> RunResult:
+    """Run a recipe (or skip it when its outputs are already complete) and return the ledger."""
+    started = time.monotonic()
+    run_dir = recipe.output.rstrip("/")
+    splits = [plan_source(spec, recipe.limits, f"{recipe.file}: sources[{i}]")
+              for i, spec in enumerate(recipe.sources)]
+    digest = fingerprint(recipe, splits)
+    marker = run_path(run_dir, SUCCESS)
+    if not force and FileSystems.exists(marker) and _read_text(marker).strip() == digest:
+        stats = json.loads(_read_text(run_path(run_dir, STATS)))
+        previous = json.loads(_read_text(run_path(run_dir, RUN)))["wall_seconds"]
+        return RunResult(run_dir, stats, previous, skipped=True)
+    _check_run_folder(run_dir, splits)
+
+    options = PipelineOptions(beam_args)
+    runner = options.view_as(StandardOptions).runner
+    local = runner in LOCAL_RUNNERS
+    if local:
+        # The DirectRunner's process and workers hold whole shuffles: let freed memory be reused.
+        limit_malloc_arenas()
+        # Beam's runner loses bytes sent while a timed flush waits, and sends shuffles whole.
+        apply_direct_runner_fixes()
+        # Keep worker processes of multi_processing mode from logging every bundle.
+        options.view_as(WorkerOptions).default_sdk_harness_log_level = (
+            options.view_as(WorkerOptions).default_sdk_harness_log_level or "ERROR")
+    progress_dir = tempfile.mkdtemp(prefix="roots-progress-") if local and show_progress else None
+    finished = False
+    try:
+        try:
+            pipeline = beam.Pipeline(options=options)  # checks the runner before anything is deleted
+        except ValueError as exc:
+            raise RootsError(f"Beam options: {exc}") from exc
+        build_pipeline(pipeline, recipe, splits, progress_dir)
+        _clear_outputs(run_dir)
+        # Marks the folder as a run folder at once, so a re-run after a failure may clear it.
+        _write_text(run_path(run_dir, RUN), json.dumps({"status": "running", "fingerprint": digest}) + "\n")
+        order = [stage.name for stage in recipe.stages]
+        with ProgressDisplay(progress_dir, order) if progress_dir else contextlib.nullcontext():
+            pipeline.run().wait_until_finish()
+        finished = True
+    finally:
+        if progress_dir:
+            shutil.rmtree(progress_dir, ignore_errors=True)
+        if finished or local:  # a local pipeline ends with this process; a remote job may still read
+            _delete_folders(run_dir, (SCRATCH,))
+
+    written = json.loads(_read_text(run_path(run_dir, LEDGER_ROWS)))
+    rows = [(tuple(key), tuple(count)) for key, count in written]
+    counted = {(key[0], key[1]) for key, _ in rows}
+    for spec in recipe.sources:  # a source that yielded nothing is in the ledger too, with zeros
+        if (spec.kind, spec.dataset) not in counted:
+            rows.append(((spec.kind, spec.dataset, spec.lang or UNDETERMINED, "in", ""), (0, 0)))
+    stats = {"run": recipe.name, "recipe": os.path.basename(recipe.file), "recipe_sha256": recipe.digest,
+             **build_stats(rows)}
+    _write_text(run_path(run_dir, STATS), dumps(stats))
+    FileSystems.delete([run_path(run_dir, LEDGER_ROWS)])
+    wall = time.monotonic() - started
+    _write_text(run_path(run_dir, RUN), json.dumps({
+        "status": "finished", "wall_seconds": round(wall, 3), "runner": runner or "DirectRunner",
+        "beam_args": beam_args,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "roots_pipeline": __version__,
+        "apache_beam": beam.__version__, "python": platform.python_version(), "fingerprint": digest,
+        # What the run was made from, for cards and provenance without re-reading the recipe.
+        "recipe_file": recipe.file,
+        "sources": [dataclasses.asdict(spec) for spec in recipe.sources],
+        "stages": [{"name": stage.name, "options": dataclasses.asdict(stage)} for stage in recipe.stages],
+    }, indent=2) + "\n")
+    assert_balanced(stats)
+    if not is_remote(run_dir):  # remote outputs are not read back here
+        assert_shards_match_ledger(run_dir, stats, recipe.shards.write_rejects)
+    _write_text(marker, digest + "\n")
+    return RunResult(run_dir, stats, wall, skipped=False)
+
+
+def assert_shards_match_ledger(run_dir: str, stats: dict[str, Any], rejects_written: bool = True) -> None:
+    """Raise LedgerImbalance unless every language's shards hold the documents the ledger counted
+    (`rejects/` only when the recipe writes rejects).
+
+    The ledger counts documents on their way to the writers; reading the shards back catches a
+    runner that loses or repeats elements between counting and writing, which no balance of
+    counts can show (the DirectRunner once did; see `direct_runner_fixes`).
+    """
+    kinds = SHARD_KINDS if rejects_written else (DATA,)
+    expected: Counter[tuple[str, str]] = Counter()
+    for entry in stats["entries"]:
+        expected[(DATA, entry["lang"])] += entry["kept"]["docs"]
+        if rejects_written:
+            expected[(REJECTS, entry["lang"])] += entry["rejected"]["docs"] + entry["duplicate"]["docs"]
+    for kind in kinds:
+        folder = run_path(run_dir, kind)
+        if os.path.isdir(folder):
+            expected.update({(kind, lang): 0 for lang in os.listdir(folder)})
+    wrong = []
+    for (kind, lang), count in sorted(expected.items()):
+        written = count_documents(run_path(run_dir, kind, lang))
+        if written != count:
+            wrong.append(f"{kind}/{lang} holds {written:,} documents, the ledger counted {count:,}")
+    if wrong:
+        raise LedgerImbalance("the written shards do not match the ledger: " + "; ".join(wrong)
+                              + ". The runner lost or repeated documents; the outputs are incomplete.")
+
+
+def _check_run_folder(run_dir: str, splits: list[list[Any]]) -> None:
+    """Refuse a run folder that holds anything but an earlier run, or that holds the inputs.
+
+    Re-running clears `data/`, `rejects/` and `scratch/`; that must never delete a user's own files.
+    """
+    if not is_remote(run_dir):
+        if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+            raise RootsError(f"output {run_dir} is a file, not a folder")
+        present = sorted(os.listdir(run_dir)) if os.path.isdir(run_dir) else []
+        if present and RUN not in present:
+            raise RootsError(f"output folder {run_dir} is not empty and holds no earlier run "
+                             f"({', '.join(present[:3])}…): choose an empty or new folder")
+    cleared = [os.path.abspath(run_path(run_dir, name)) + os.sep for name in PIPELINE_FOLDERS]
+    inside = [s.file.path for group in splits for s in group
+              if os.path.abspath(s.file.path).startswith(tuple(cleared))]
+    if inside:
+        raise RootsError(f"input {inside[0]} lies inside the output folder {run_dir}, which a run clears")
+
+
+def _clear_outputs(run_dir: str) -> None:
+    """Remove a previous run's outputs so the new ones cannot mix with them."""
+    old = [run_path(run_dir, name) for name in PIPELINE_FILES if FileSystems.exists(run_path(run_dir, name))]
+    if old:
+        FileSystems.delete(old)
+    _delete_folders(run_dir, PIPELINE_FOLDERS)
+
+
+def _delete_folders(run_dir: str, names: tuple[str, ...]) -> None:
+    """Delete folders of the run folder, on a local disk or an object store (where a folder is
+    only a prefix: a trailing / deletes everything under it; `**` matches at any depth)."""
+    if is_remote(run_dir):
+        old = [f"{run_dir}/{name}/" for name in names
+               if FileSystems.match([f"{run_dir}/{name}/**"], limits=[1])[0].metadata_list]
+    else:
+        old = [run_path(run_dir, name) for name in names if os.path.isdir(run_path(run_dir, name))]
+    if old:
+        FileSystems.delete(old)
