@@ -3,6 +3,12 @@
 Documents travel between Beam stages in batches (lists) rather than one by one: the DirectRunner
 spends a few microseconds per element per transform, which is more than parsing a JSON line costs,
 so batching is what keeps cheap sources cheap.
+
+Reading order (DESIGN.md, principle 9): sources in recipe order, files in sorted path order,
+records by byte offset, line or row within a file. Every dedup stage keeps the first document (or
+the first copy of a substring) in that order. A document carries its place as one integer,
+`order`, that sorts that way on every runner: (source index << 96) | (file index << 64) |
+position. Ids are hashes and say nothing about order.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ class Document:
     scores: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # events for the ledger, e.g. "pii:EMAIL"
+    order: int = 0  # the reading-order key (`reading_order`); documents sort by it as they were read
 
     @property
     def nbytes(self) -> int:
@@ -77,6 +84,24 @@ def document_id(source: str, dataset: str, file: str, position: int) -> str:
     """
     key = f"{source}\0{dataset}\0{file}\0{position}".encode()
     return hashlib.blake2b(key, digest_size=8).hexdigest()
+
+
+_POSITION_BITS = 64
+_FILE_BITS = 32
+
+
+def file_order(source_index: int, file_index: int) -> int:
+    """Return a file's place in reading order: its source's index in the recipe, then its index
+    in the source's files sorted by path."""
+    assert 0 <= file_index < 1 << _FILE_BITS, file_index
+    return (source_index << _FILE_BITS) | file_index
+
+
+def reading_order(file_place: int, position: int) -> int:
+    """Return the `order` of the record at `position` (byte offset, line or row; increasing
+    through the file) of the file whose place is `file_place` (`file_order`)."""
+    assert 0 <= position < 1 << _POSITION_BITS, position
+    return (file_place << _POSITION_BITS) | position
 
 
 class BatchBuilder:

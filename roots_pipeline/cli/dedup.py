@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from roots_pipeline.errors import RootsError
+from roots_pipeline.lang.codes import UNDETERMINED
 from roots_pipeline.options import described_options
 from roots_pipeline.output.run_folder import DATA, DUPLICATES, REJECTS, SURVIVORS, is_run_folder
 from roots_pipeline.output.shard_reader import shard_batches
@@ -45,7 +46,8 @@ _EPILOG = """\
 OUTPUT is a run folder (data/ and rejects/ shards, stats.json) plus survivors.jsonl (every kept
 record, all its fields, with the stage's text) and duplicates.jsonl (one line per record removed
 or changed: duplicate_of and cluster, removed_spans, lines_removed, or the reason it was dropped).
-Of a group of copies the one with the smallest document id survives, the same on every runner.
+Of a group of copies the first in the input's order (line or row order; a run folder's shards
+language by language, in file order) survives, the same on every runner.
 Beam options (e.g. --direct_running_mode=multi_processing) pass through as for `roots run`.
 Each method's options are its stage's recipe options (pipelines/README.md), with - for _.
 
@@ -75,7 +77,8 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="exact: normalised-text copies; lines: template lines repeated across "
                              "documents; minhash: near-duplicates; suffix-array: repeated substrings")
     parser.add_argument("--lang", metavar="CODE",
-                        help="the documents' language (required for files; for a run folder, only this one)")
+                        help="the documents' language (for a run folder: only this one); without it, each "
+                             "document of a file takes the language fastText lid.176 identifies")
     parser.add_argument("--text-field", default="text", metavar="NAME",
                         help="field holding the text (default: text)")
     parser.add_argument("--force", action="store_true", help="run even if OUTPUT is complete and current")
@@ -141,12 +144,14 @@ def dedup_recipe(method: str, input_path: str, output: str, lang: str | None, te
         if not sources:
             raise RootsError(f"{data}: no shards" + (f" for language {lang!r}" if lang else ""))
     else:
-        if lang is None:
-            raise RootsError(f"{input_path}: give the documents' language with --lang CODE (MinHash "
-                             "shingles and suffix-array minimum lengths depend on it)")
-        sources.append((input_path, {"kind": "catalogue", "paths": [input_path], "lang": lang,
-                                     "text_column": text_field}))
-    return command_line_recipe(sources, output, [(METHODS[method], options)])
+        sources.append((input_path, {"kind": "catalogue", "paths": [input_path],
+                                     "lang": lang or UNDETERMINED, "text_column": text_field}))
+    stages = [(METHODS[method], options)]
+    if any(entry["lang"] == UNDETERMINED for _, entry in sources):
+        # Documents of no declared language take lid.176's top language, as `roots run` gives them,
+        # and are deduplicated per identified language.
+        stages.insert(0, ("language_id", {}))
+    return command_line_recipe(sources, output, stages)
 
 
 @dataclass(frozen=True)

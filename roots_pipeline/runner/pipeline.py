@@ -207,7 +207,7 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
     """Run a recipe (or skip it when its outputs are already complete) and return the ledger."""
     started = time.monotonic()
     run_dir = recipe.output.rstrip("/")
-    splits = [plan_source(spec, recipe.limits, f"{recipe.file}: sources[{i}]")
+    splits = [plan_source(spec, recipe.limits, f"{recipe.file}: sources[{i}]", i)
               for i, spec in enumerate(recipe.sources)]
     digest = fingerprint(recipe, splits)
     marker = run_path(run_dir, SUCCESS)

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import zstandard
 from apache_beam.io.filesystems import FileSystems
 
-from roots_pipeline.document import Document, Malformed, document_id
+from roots_pipeline.document import Document, Malformed, document_id, reading_order
 from roots_pipeline.errors import RootsError
 from roots_pipeline.sources.files import (
     MB,
@@ -157,6 +157,7 @@ class CatalogueSplit:
         meta = {"file": self.file.name, ("row" if row is not None else "byte"): position, **record}
         return Document(
             id=document_id(SOURCE, self.dataset, self.file.name, position),
+            order=reading_order(self.file.order, position),
             text=text,
             source=SOURCE,
             dataset=self.dataset,

@@ -52,6 +52,7 @@ class InputFile:
     name: str
     size: int
     mtime: float = 0.0
+    order: int = 0  # the file's place in reading order (`document.file_order`), set when planned
 
 
 class DecompressionLimit(Exception):

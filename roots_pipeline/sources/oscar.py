@@ -18,7 +18,7 @@ from typing import Any
 
 import zstandard
 
-from roots_pipeline.document import Document, Malformed, Note, document_id
+from roots_pipeline.document import Document, Malformed, Note, document_id, reading_order
 from roots_pipeline.lang.codes import UNDETERMINED, canonical_language
 from roots_pipeline.sources.files import (
     DecompressionLimit,
@@ -99,6 +99,7 @@ def parse_record(line: bytes, file: InputFile, number: int, offset: int, dataset
             meta[key.replace("-", "_")] = headers[key]
     doc = Document(
         id=document_id(SOURCE, dataset, file.name, number),
+        order=reading_order(file.order, number),
         text=text,
         source=SOURCE,
         dataset=dataset,

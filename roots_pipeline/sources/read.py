@@ -6,15 +6,16 @@ ledger counts (`ledger`: the `in` count of every record read, and notes), pre-su
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import apache_beam as beam
 
-from roots_pipeline.document import BatchBuilder, Document, Malformed, Note
+from roots_pipeline.document import BatchBuilder, Document, Malformed, Note, file_order
 from roots_pipeline.ledger import Tally
 from roots_pipeline.sources.catalogue import dataset_files, plan_splits
-from roots_pipeline.sources.files import Limits, match_files
+from roots_pipeline.sources.files import InputFile, Limits, match_files
 from roots_pipeline.sources.oscar import OscarSplit
 from roots_pipeline.sources.specs import CatalogueSource, OscarSource, PseudoCrawlSource, SourceSpec
 from roots_pipeline.sources.warc import WarcSplit, read_seeds
@@ -30,23 +31,32 @@ OSCAR_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json", ".json.gz", ".js
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 
 
-def plan_source(spec: SourceSpec, limits: Limits, what: str) -> list[Any]:
+def plan_source(spec: SourceSpec, limits: Limits, what: str, source_index: int = 0) -> list[Any]:
     """Return the splits of one recipe source (files listed and checked on the driver).
 
-    `what` names the source in errors, e.g. `pipelines/demo.yaml: sources[2]`.
+    `what` names the source in errors, e.g. `pipelines/demo.yaml: sources[2]`; `source_index` is
+    its place in the recipe, the first part of its documents' reading order.
     """
     if isinstance(spec, CatalogueSource):
-        files = dataset_files(list(spec.paths), spec.hub, spec.hub_config, spec.split, what)
+        files = in_reading_order(dataset_files(list(spec.paths), spec.hub, spec.hub_config, spec.split, what),
+                                 source_index)
         assert spec.dataset is not None  # filled in by the recipe loader
         return plan_splits(files, spec.dataset, spec.lang, spec.text_column, spec.url_column, limits, what)
     if isinstance(spec, OscarSource):
-        files = match_files(list(spec.paths), what, OSCAR_SUFFIXES)
+        files = in_reading_order(match_files(list(spec.paths), what, OSCAR_SUFFIXES), source_index)
         return [OscarSplit(f, spec.dataset, spec.lang, limits) for f in files]
     if isinstance(spec, PseudoCrawlSource):
         seeds = read_seeds(spec.seeds) if spec.seeds else ()
-        return [WarcSplit(f, spec.dataset, spec.lang, seeds, limits)
-                for f in match_files(list(spec.paths), what, WARC_SUFFIXES)]
+        files = in_reading_order(match_files(list(spec.paths), what, WARC_SUFFIXES), source_index)
+        return [WarcSplit(f, spec.dataset, spec.lang, seeds, limits) for f in files]
     raise AssertionError(f"unknown source spec {spec!r}")
+
+
+def in_reading_order(files: list[InputFile], source_index: int) -> list[InputFile]:
+    """Return the source's files sorted by path, each with its place in reading order."""
+    ordered = sorted(files, key=lambda file: file.path)
+    return [dataclasses.replace(file, order=file_order(source_index, index))
+            for index, file in enumerate(ordered)]
 
 
 def is_sampled(doc_id: str, share: float) -> bool:

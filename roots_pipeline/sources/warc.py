@@ -16,7 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from roots_pipeline.document import Document, Malformed, Note, document_id
+from roots_pipeline.document import Document, Malformed, Note, document_id, reading_order
 from roots_pipeline.lang.codes import UNDETERMINED, canonical_language
 from roots_pipeline.sources.files import MB, InputFile, Limits
 from roots_pipeline.sources.html_text import charset_of, decode_html, extract_text, html_language
@@ -103,7 +103,7 @@ class WarcSplit:
                 "warc_record_id": record.rec_headers.get_header("WARC-Record-ID"),
                 "content_type": content_type}
         doc = Document(document_id(SOURCE, self.dataset, self.file.name, offset), "", SOURCE,
-                       self.dataset, lang, url or None, meta)
+                       self.dataset, lang, url or None, meta, order=reading_order(self.file.order, offset))
         if not in_seeds(host, self.seeds):
             doc.reasons.append("read:not_seed_domain")
             return doc

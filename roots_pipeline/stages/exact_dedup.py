@@ -2,14 +2,15 @@
 
 Documents with the same key in the same dataset (ROOTS deduplicated each dataset on its own) are
 copies; one survives and the others are rejected as `<stage>:duplicate`, which the ledger counts
-as duplicates, with the survivor's id in `meta["duplicate_of"]`. ROOTS kept the first copy in
-dataset order (and emptied the others for `filter_remove_empty_docs`); here the survivor is the
-copy with the smallest document id, which is the same on every run and runner.
+as duplicates, with the survivor's id in `meta["duplicate_of"]`. As ROOTS did (it emptied the
+later copies for `filter_remove_empty_docs`), the first copy in reading order survives
+(`Document.order`: sources in recipe order, files by path, records by position), the same on
+every run and runner.
 
 The shape is C4's URL dedup: small (key, id) pairs are grouped by key to pick the losers, and the
 losers are joined back to their batches by the batch's first document id, so batches keep their
-documents and order and no dataset is gathered anywhere. Memory per worker: the (id, batch id)
-pairs of one group of copies, then one batch with the list of its losers.
+documents and order and no dataset is gathered anywhere. Memory per worker: the (order, id,
+batch id) triples of one group of copies, then one batch with the list of its losers.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
 from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
 from roots_pipeline.worker.coder import DocumentBatch
 
-Member = tuple[str, str]  # (document id, id of the first document of its batch)
+Member = tuple[int, str, str]  # (reading order, document id, id of the first document of its batch)
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,16 @@ def _members(batch: list[Document], stage: _ExactDedup) -> Iterator[tuple[tuple[
     for doc in batch:
         key = stage.dedup_key(doc)
         if key is not None:
-            yield (doc.dataset, key), (doc.id, batch[0].id)
+            yield (doc.dataset, key), (doc.order, doc.id, batch[0].id)
 
 
 def _losers(group: tuple[object, Iterable[Member]]) -> Iterator[tuple[str, tuple[str, str]]]:
-    """Yield (batch id, (loser id, survivor id)) for every copy but the one with the smallest id."""
+    """Yield (batch id, (loser id, survivor id)) for every copy but the first in reading order."""
     members = list(group[1])
     if len(members) < 2:
         return
-    survivor = min(members)[0]
-    for doc_id, batch_id in members:
+    survivor = min(members)[1]
+    for _, doc_id, batch_id in members:
         if doc_id != survivor:
             yield batch_id, (doc_id, survivor)
 

@@ -31,15 +31,16 @@ step, none holding a dataset:
    (datasketch's LSH does not verify). `dedup/minhash.py` has the measurements.
 4. **Components**: `max_rounds` rounds of Kiveris et al.'s large-star and small-star steps, each a
    `GroupByKey` by node; the graph cannot tell Beam when it is done, so the rounds are a fixed
-   number. A last pair of steps gives every node its label, the smallest document id of its
-   cluster, and checks that the rounds sufficed: each node whose neighbours disagree is counted in
-   the `minhash_dedup:unconverged` note (it then takes the smallest label it saw: a document of
-   its own cluster, possibly not the survivor). Ten rounds contract a chain of about a thousand
-   near-copies, and random graphs of any size seen in testing (5 rounds at 10,000 nodes).
+   number. A last pair of steps gives every node its label, the smallest node of its cluster
+   (nodes sort by reading order, `Document.order`), and checks that the rounds sufficed: each
+   node whose neighbours disagree is counted in the `minhash_dedup:unconverged` note (it then
+   takes the smallest label it saw: a document of its own cluster, possibly not the survivor).
+   Ten rounds contract a chain of about a thousand near-copies, and random graphs of any size
+   seen in testing (5 rounds at 10,000 nodes).
 5. **Join**: labels joined to their batches by batch id (as `dedup_document` does), so batches
-   keep their documents and order. In every cluster the document with the smallest id survives,
-   the same on every runner; the others are rejected as `minhash_dedup:duplicate` (a duplicate in
-   the ledger) with `meta["duplicate_of"]` = `meta["cluster"]` = the survivor's id and
+   keep their documents and order. In every cluster the first document in reading order
+   survives, the same on every runner; the others are rejected as `minhash_dedup:duplicate` (a
+   duplicate in the ledger) with `meta["duplicate_of"]` = `meta["cluster"]` = the survivor's id and
    `meta["minhash"]` = `config_name`.
 
 Notes: `minhash_dedup:config:<config_name>` (documents signed under that configuration, which
@@ -107,7 +108,7 @@ from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
 from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
 from roots_pipeline.worker.coder import DocumentBatch
 
-Node = tuple[str, str]  # (document id, id of its batch's first document): sorts by document id
+Node = tuple[int, str, str]  # (reading order, document id, id of its batch's first document)
 Candidate = tuple[int, int]  # a candidate edge: (smaller, larger document number, `_node_number`)
 AUTO = "auto"
 MAX_PERMUTATIONS = 1024  # 4 KiB per signature; choosing (bands, rows) for 1024 already takes 1.6 s
@@ -252,7 +253,7 @@ class _SignBatch(beam.DoFn):
                 continue
             tally.add((*where, self._signed))
             hashes.append(shingle_hashes(found))
-            nodes.append((doc.id, batch[0].id))
+            nodes.append((doc.order, doc.id, batch[0].id))
             langs.append(doc.lang)
         rows = signatures(hashes, stage.num_perm, stage.seed)
         numbers = np.array([_node_number(node) for node in nodes], dtype=np.int64)
@@ -273,7 +274,7 @@ def _node_number(node: Node) -> int:
     Ids are 16 lowercase hex digits (`document.document_id`); shifted into int64's range, the
     numbers take Beam's 10-byte varint encoding, where half of the unsigned values would be
     pickled."""
-    doc_id = node[0]
+    doc_id = node[1]
     assert len(doc_id) == 16 and doc_id == doc_id.lower(), doc_id
     return int(doc_id, 16) - 2**63
 
@@ -336,8 +337,8 @@ def _star_step(edges: beam.PCollection, step: Callable[[Node, Iterable[Node]], I
 
 def _labelled(node: Node, parents: Iterable[Node]) -> tuple[str, tuple[str, str, bool]]:
     """Return (batch id, (document id, survivor id, converged)) for a node of a cluster."""
-    (label, _), converged = final_label(parents)
-    doc_id, batch_id = node
+    (_, label, _), converged = final_label(parents)
+    _, doc_id, batch_id = node
     return batch_id, (doc_id, label, converged)
 
 

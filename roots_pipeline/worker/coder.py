@@ -32,7 +32,7 @@ class DocumentCoder(beam.coders.Coder):
 def document_fields(doc: Document) -> tuple:
     """Return the document's fields in `Document`'s order: `Document(*fields)` rebuilds it."""
     return (doc.id, doc.text, doc.source, doc.dataset, doc.lang, doc.url, doc.meta, doc.scores, doc.reasons,
-            doc.notes)
+            doc.notes, doc.order)
 
 
 beam.coders.registry.register_coder(Document, DocumentCoder)

@@ -89,7 +89,6 @@ def test_empty_input_has_a_ledger_and_a_warning(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, problem", [
     (["--method", "exact", "--threshold", "0.5", "--lang", "en"], "--threshold applies to --method minhash"),
-    (["--method", "exact"], "give the documents' language with --lang CODE"),
 ])
 def test_bad_arguments(corpus, tmp_path, capsys, args, problem):
     code = main(["dedup", *args, str(corpus), str(tmp_path / "out")])
@@ -135,3 +134,27 @@ def test_near_duplicates_and_repeated_substrings(tmp_path):
     quotes = [f"quote{i}" for i in range(3)]
     assert sum(shared in survivors.get(q, "") for q in quotes) == 1
     assert sum("removed_spans" in changed.get(q, {}) for q in quotes) == 2
+
+
+def test_without_lang_each_document_is_deduplicated_under_its_identified_language(tmp_path):
+    # English and Indonesian real documents, and a copy of each of the first three of each,
+    # written *before* its original: the first in line order survives, and copies are only
+    # looked for within a language.
+    with gzip.open(DEMO / "oscar" / "id_part_1.jsonl.gz", "rt", encoding="utf-8") as lines:
+        indonesian = [json.loads(line)["text"] for line in lines][:10]
+    english = english_documents()[:10]
+    path = tmp_path / "mixed.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for lang, texts in (("en", english), ("id", indonesian)):
+            for i in range(3):
+                out.write(json.dumps({"id": f"{lang}-copy{i}", "text": texts[i] + " 2025"}) + "\n")
+        for lang, texts in (("en", english), ("id", indonesian)):
+            for i, text in enumerate(texts):
+                out.write(json.dumps({"id": f"{lang}{i}", "text": text}) + "\n")
+    out_dir = tmp_path / "out"
+    assert main(["dedup", "--method", "exact", "--quiet", str(path), str(out_dir)]) == 0
+    duplicates = {d["id"]: d["duplicate_of"] for d in read_lines(out_dir / "duplicates.jsonl")}
+    assert duplicates == {f"{lang}{i}": f"{lang}-copy{i}" for lang in ("en", "id") for i in range(3)}
+    stats = json.loads((out_dir / "stats.json").read_text())
+    kept = {e["lang"]: e["kept"]["docs"] for e in stats["entries"] if e["kept"]["docs"]}
+    assert kept == {"en": 10, "id": 10}
