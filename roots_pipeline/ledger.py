@@ -2,18 +2,32 @@
 
 Counts are keyed by (source, dataset, lang, outcome, reason) and hold (documents, bytes).
 Outcomes: `in` (counted where records are read), `kept`, `rejected`, `duplicate`, `malformed`
-(counted where they are written), `note` (counted events that are not outcomes: skipped WARC
+(counted where they are written), `relabelled_in` / `relabelled_out` (a stage moved a document
+from one language to another), `note` (counted events that are not outcomes: skipped WARC
 records, unknown language labels, limits) and `fails` (every reason of every rejected document,
 so a document failing three filters counts once under each). They are pre-summed per batch or
 split, combined per key by Beam, and written as an output; `stats.json` is built from them after
-the run and the run fails when `in != kept + rejected + duplicate + malformed` for any source and dataset.
+the run.
+
+A document is counted `in` under the language it was read with and ends (kept, rejected…) under
+the one it has when written; a stage that changes its language (`language_id` identifying a web
+page read as `und`) counts it `relabelled_out` under the old language and `relabelled_in` under
+the new one, both with the reason `<stage>:<other language>` (`language_id:en` under `und`,
+`language_id:und` under `en`). So every row, one (source, dataset, language), balances:
+
+    in + relabelled_in = kept + rejected + duplicate + malformed + relabelled_out
+
+and the run fails when a row or a (source, dataset) total does not. Only documents are balanced:
+bytes are measured where each outcome happens (`in` as read, `kept` and `rejected` as written,
+after cleaning), and relabelled bytes are the UTF-8 size of the text as the relabelling stage
+left it, the same number under both languages.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -25,6 +39,10 @@ from roots_pipeline.errors import LedgerImbalance
 Key = tuple[str, str, str, str, str]
 Count = tuple[int, int]
 OUTCOMES = ("kept", "rejected", "duplicate", "malformed")
+# A document moved between languages: counted out of one row and into another (see above).
+RELABELLED_IN, RELABELLED_OUT = "relabelled_in", "relabelled_out"
+# Every counted field of a stats.json row (`entries`), in the order of the balance equation.
+ROW_FIELDS = ("in", RELABELLED_IN, *OUTCOMES, RELABELLED_OUT)
 
 
 class Tally:
@@ -47,6 +65,12 @@ class Tally:
 
     def note(self, note: Note) -> None:
         self.add((note.source, note.dataset, note.lang, "note", note.reason), 1, 0)
+
+    def relabel(self, doc: Document, old: str, stage: str) -> None:
+        """Count a document that `stage` moved from language `old` to `doc.lang`, in both rows."""
+        nbytes = doc.nbytes
+        self.add((doc.source, doc.dataset, old, RELABELLED_OUT, f"{stage}:{doc.lang}"), 1, nbytes)
+        self.add((doc.source, doc.dataset, doc.lang, RELABELLED_IN, f"{stage}:{old}"), 1, nbytes)
 
     def items(self) -> Iterator[tuple[Key, Count]]:
         yield from ((key, (docs, nbytes)) for key, (docs, nbytes) in self._counts.items())
@@ -106,36 +130,62 @@ def build_stats(rows: Iterable[tuple[Key, Count]]) -> dict[str, Any]:
         if reason:
             slot.setdefault("by_reason", {})[reason] = {"docs": docs, "bytes": nbytes}
     entries = [groups[key] for key in sorted(groups)]
+    for entry in entries:
+        entry["balanced"] = balances({field: count(entry, field)["docs"] for field in ROW_FIELDS})
     return {"entries": entries, "balance": balance(entries)}
 
 
 def _empty_group(source: str, dataset: str, lang: str) -> dict[str, Any]:
     group: dict[str, Any] = {"source": source, "dataset": dataset, "lang": lang}
-    for outcome in ("in", *OUTCOMES):
-        group[outcome] = {"docs": 0, "bytes": 0}
+    for field in ROW_FIELDS:
+        group[field] = {"docs": 0, "bytes": 0}
     group["notes"] = {}
     group["fails"] = {}
     return group
 
 
+def count(entry: Mapping[str, Any], field: str) -> dict[str, Any]:
+    """Return one counted field of a stats.json row; zero for `relabelled_*` in a ledger written
+    before they existed, so readers of older run folders need no second path."""
+    return entry.get(field) or {"docs": 0, "bytes": 0}
+
+
+def balances(docs: Mapping[str, int]) -> bool:
+    """Return whether documents in (read or relabelled in) equal documents out."""
+    return docs["in"] + docs[RELABELLED_IN] == sum(docs[o] for o in OUTCOMES) + docs[RELABELLED_OUT]
+
+
 def balance(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return per (source, dataset) document totals, each marked `balanced` or not."""
+    """Return per (source, dataset) document totals, each marked `balanced` or not (a relabel moves a
+    document between languages, never between sources, so its two counts cancel here)."""
     totals: dict[tuple[str, str], dict[str, int]] = {}
     for entry in entries:
-        total = totals.setdefault((entry["source"], entry["dataset"]), dict.fromkeys(("in", *OUTCOMES), 0))
-        for outcome in total:
-            total[outcome] += entry[outcome]["docs"]
-    return [{"source": s, "dataset": d, **t, "balanced": t["in"] == sum(t[o] for o in OUTCOMES)}
-            for (s, d), t in sorted(totals.items())]
+        total = totals.setdefault((entry["source"], entry["dataset"]), dict.fromkeys(ROW_FIELDS, 0))
+        for field in total:
+            total[field] += count(entry, field)["docs"]
+    return [{"source": s, "dataset": d, **t, "balanced": balances(t)} for (s, d), t in sorted(totals.items())]
+
+
+def _equation(name: str, docs: Mapping[str, int]) -> str:
+    """Return `name: in 10 != kept 7 + …`, the relabelled terms shown only when there are any."""
+    moved = docs[RELABELLED_IN] or docs[RELABELLED_OUT]
+    left = f"in {docs['in']}" + (f" + {RELABELLED_IN} {docs[RELABELLED_IN]}" if moved else "")
+    right = [f"{o} {docs[o]}" for o in OUTCOMES]
+    if moved:
+        right.append(f"{RELABELLED_OUT} {docs[RELABELLED_OUT]}")
+    return f"{name}: {left} != " + " + ".join(right)
 
 
 def assert_balanced(stats: dict[str, Any]) -> None:
-    """Raise LedgerImbalance naming every source whose documents do not add up."""
-    broken = [r for r in stats["balance"] if not r["balanced"]]
+    """Raise LedgerImbalance naming every source, and every source × dataset × language row, whose
+    documents do not add up."""
+    broken = [_equation(f"{r['source']}/{r['dataset']}", r) for r in stats["balance"] if not r["balanced"]]
+    for entry in stats["entries"]:
+        docs = {field: count(entry, field)["docs"] for field in ROW_FIELDS}
+        if not balances(docs):
+            broken.append(_equation(f"{entry['source']}/{entry['dataset']}/{entry['lang']}", docs))
     if broken:
-        detail = "; ".join(f"{r['source']}/{r['dataset']}: in {r['in']} != "
-                           + " + ".join(f"{o} {r[o]}" for o in OUTCOMES) for r in broken)
-        raise LedgerImbalance(f"ledger does not balance: {detail}")
+        raise LedgerImbalance(f"ledger does not balance: {'; '.join(broken)}")
 
 
 def dumps(stats: dict[str, Any]) -> str:

@@ -21,7 +21,11 @@ class ApplyStages(beam.DoFn):
     Each stage sees the batch's documents that are still alive and in its selection, all at once,
     so a stage with a model can score them in one call. A rejected document skips the later
     stages. Events a stage records in `doc.notes` (e.g. a redaction) are summed per batch and
-    come out as ledger entries on the `notes` output.
+    come out as ledger entries on the `notes` output, under the language the document ends the
+    batch with. So does every change of `doc.lang` a stage makes (`language_id`, `quality_filter`
+    identifying an `und` document): `relabelled_out` under the old language and `relabelled_in`
+    under the new one, where the writers then count the document's outcome (a page read as `und`,
+    identified as `en` and rejected by the same stage is rejected under `en`).
     """
 
     def __init__(self, stages: tuple[DocumentStage, ...], progress_dir: str | None) -> None:
@@ -36,10 +40,15 @@ class ApplyStages(beam.DoFn):
     def process(self, batch: list[Document]) -> Iterator[object]:
         rejected = [doc for doc in batch if doc.reasons]  # rejected while read: skip every stage
         alive = [doc for doc in batch if not doc.reasons] if rejected else batch
+        tally = Tally()
         for stage, progress in zip(self._stages, self._progress, strict=True):
             selected = [doc for doc in alive if stage.applies_to(doc)]
             if selected:
+                langs = [doc.lang for doc in selected]
                 stage.apply_batch(selected)
+                for doc, lang in zip(selected, langs, strict=True):
+                    if doc.lang != lang:
+                        tally.relabel(doc, lang, stage.name)
             before = len(rejected)
             survivors = []
             for doc in alive:
@@ -47,7 +56,6 @@ class ApplyStages(beam.DoFn):
             alive = survivors
             progress.add("rejected", len(rejected) - before)
             progress.add("kept", len(alive))
-        tally = Tally()
         for doc in batch:
             if doc.notes:
                 for note in doc.notes:

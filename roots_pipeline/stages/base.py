@@ -59,7 +59,8 @@ class DocumentStage(Stage):
         """Change `doc` in place; reject it by appending `"<name>:<reason>"` to `doc.reasons`.
 
         Events worth counting without rejecting (a redaction, a repaired encoding) are appended
-        to `doc.notes` and end in the ledger as notes.
+        to `doc.notes` and end in the ledger as notes. A stage may set `doc.lang` (to a code
+        checked against the language table); the runner counts the move in the ledger.
         """
 
     def apply_batch(self, docs: Sequence[Document]) -> None:
@@ -96,7 +97,9 @@ class CorpusStage(Stage):
         `label` is a unique prefix for the stage's transform names. `scratch` is a folder (any
         Beam filesystem) for files that only this run reads, deleted when the run ends; a stage
         writes under `<scratch>/<label>/`. Memory per worker must be bounded and stated in the
-        stage's docstring: never gather a dataset in one worker.
+        stage's docstring: never gather a dataset in one worker. A corpus stage never changes a
+        document's language: only document stages' relabels are counted, and an uncounted one
+        makes the run's ledger fail to balance.
         """
 
 

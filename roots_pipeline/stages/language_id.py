@@ -3,7 +3,10 @@
 A source that declares its language (a catalogue dataset, an OSCAR file) keeps it: fastText only
 scores it, and each document on which its top label is another language adds the ledger note
 `language_id:disagrees`, so the ledger gives each dataset's disagreement rate. A document of
-unknown language (`und`, e.g. a web page without `<html lang>`) takes fastText's top language.
+unknown language (`und`, e.g. a web page without `<html lang>`) takes fastText's top language:
+the ledger counts it `relabelled_out` under `und` and `relabelled_in` under that language
+(reason `language_id:<the other language>`, counted by `stages.apply`), and every later outcome
+under the new one.
 """
 
 from __future__ import annotations
