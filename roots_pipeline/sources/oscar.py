@@ -3,14 +3,14 @@
 21.09: `{"id", "text", "meta": {"headers": {"warc-target-uri", ...}}}`.
 22.01/23.01: `{"content", "warc_headers": {...}, "metadata": {"identification": {"label", "prob"},
 "harmful_pp", "quality_warnings", "categories", ...}}`.
-The language is, in order: the recipe's `lang`, the file name's prefix (`fr_part_1.jsonl.gz`,
-`fr_meta_part_1.jsonl.zst`), the record's identification label, its WARC language header.
+The language is, in order: the recipe's `lang`, the file's name or folder (`fr_part_1.jsonl.gz`,
+`fr_meta_part_1.jsonl.zst`, `fr.jsonl`, `fr/part-0.jsonl`; the forms are in `file_language`), the
+record's identification label, its WARC language header.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ import zstandard
 
 from roots_pipeline.document import Document, Malformed, Note, document_id, reading_order
 from roots_pipeline.lang.codes import UNDETERMINED, canonical_language
+from roots_pipeline.sources.file_language import file_language
 from roots_pipeline.sources.files import (
     DecompressionLimit,
     InputFile,
@@ -31,15 +32,8 @@ from roots_pipeline.sources.files import (
 from roots_pipeline.sources.json_line import decode_json_line
 
 SOURCE = "oscar"
-_FILE_LANG = re.compile(r"^([A-Za-z]{2,3}(?:_[A-Z][a-z]{3})?)(?:_meta)?_part_\d+")
 # 23.01 quality annotations worth keeping beside the text; the per-sentence labels are not.
 _KEPT_METADATA = ("harmful_pp", "quality_warnings", "categories", "tlsh")
-
-
-def file_language(name: str) -> str | None:
-    """Return the language an OSCAR file name declares (`fr_meta_part_1.jsonl.gz` → `fr`)."""
-    match = _FILE_LANG.match(name.rsplit("/", 1)[-1])
-    return canonical_language(match.group(1)) if match else None
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -125,7 +119,7 @@ class OscarSplit:
 
     def read(self) -> Iterator[Document | Malformed | Note]:
         """Yield the file's documents, and a Malformed record for every line or tail that fails."""
-        fixed_lang = self.lang or file_language(self.file.name)
+        fixed_lang = self.lang or file_language(self.file.path)
         lang = fixed_lang or UNDETERMINED
         number, offset = 0, 0
         try:

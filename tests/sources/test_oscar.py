@@ -8,7 +8,7 @@ import pytest
 
 from roots_pipeline.document import Document, Malformed, Note
 from roots_pipeline.sources.files import Limits, match_files
-from roots_pipeline.sources.oscar import OscarSplit, file_language, parse_record
+from roots_pipeline.sources.oscar import OscarSplit, parse_record
 from tests.conftest import BAD, DEMO
 
 
@@ -23,14 +23,6 @@ def docs_of(items):
 
 def malformed_of(items):
     return [i for i in items if isinstance(i, Malformed)]
-
-
-@pytest.mark.parametrize("name, lang", [
-    ("fr_part_1.jsonl.gz", "fr"), ("fr_meta_part_12.jsonl.zst", "fr"), ("zh_Hant_part_1.jsonl", "zh_Hant"),
-    ("eng_part_1.jsonl", "en"), ("es_meta.jsonl", None), ("xx_part_1.jsonl", None),
-])
-def test_file_language(name, lang):
-    assert file_language(name) == lang
 
 
 def test_2109_layout_keeps_url_language_and_ids():
