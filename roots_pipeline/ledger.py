@@ -39,6 +39,8 @@ from roots_pipeline.errors import LedgerImbalance
 Key = tuple[str, str, str, str, str]
 Count = tuple[int, int]
 OUTCOMES = ("kept", "rejected", "duplicate", "malformed")
+# The outcomes of a document (malformed records are not documents).
+DOCUMENT_OUTCOMES = ("kept", "rejected", "duplicate")
 # A document moved between languages: counted out of one row and into another (see above).
 RELABELLED_IN, RELABELLED_OUT = "relabelled_in", "relabelled_out"
 # Every counted field of a stats.json row (`entries`), in the order of the balance equation.
@@ -131,7 +133,7 @@ def build_stats(rows: Iterable[tuple[Key, Count]]) -> dict[str, Any]:
             slot.setdefault("by_reason", {})[reason] = {"docs": docs, "bytes": nbytes}
     entries = [groups[key] for key in sorted(groups)]
     for entry in entries:
-        entry["balanced"] = balances({field: count(entry, field)["docs"] for field in ROW_FIELDS})
+        entry["balanced"] = balances({field: row_field(entry, field)["docs"] for field in ROW_FIELDS})
     return {"entries": entries, "balance": balance(entries)}
 
 
@@ -144,7 +146,14 @@ def _empty_group(source: str, dataset: str, lang: str) -> dict[str, Any]:
     return group
 
 
-def count(entry: Mapping[str, Any], field: str) -> dict[str, Any]:
+def documents(entry: Mapping[str, Any]) -> int:
+    """Return the documents a stats.json row ended with: kept + rejected + duplicate, which its
+    balance makes in + relabelled_in - relabelled_out - malformed (a malformed record never became
+    a document). The summary table, the cards and `roots tune` all count a language's size so."""
+    return sum(entry[outcome]["docs"] for outcome in DOCUMENT_OUTCOMES)
+
+
+def row_field(entry: Mapping[str, Any], field: str) -> dict[str, Any]:
     """Return one counted field of a stats.json row; zero for `relabelled_*` in a ledger written
     before they existed, so readers of older run folders need no second path."""
     return entry.get(field) or {"docs": 0, "bytes": 0}
@@ -162,7 +171,7 @@ def balance(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for entry in entries:
         total = totals.setdefault((entry["source"], entry["dataset"]), dict.fromkeys(ROW_FIELDS, 0))
         for field in total:
-            total[field] += count(entry, field)["docs"]
+            total[field] += row_field(entry, field)["docs"]
     return [{"source": s, "dataset": d, **t, "balanced": balances(t)} for (s, d), t in sorted(totals.items())]
 
 
@@ -181,7 +190,7 @@ def assert_balanced(stats: dict[str, Any]) -> None:
     documents do not add up."""
     broken = [_equation(f"{r['source']}/{r['dataset']}", r) for r in stats["balance"] if not r["balanced"]]
     for entry in stats["entries"]:
-        docs = {field: count(entry, field)["docs"] for field in ROW_FIELDS}
+        docs = {field: row_field(entry, field)["docs"] for field in ROW_FIELDS}
         if not balances(docs):
             broken.append(_equation(f"{entry['source']}/{entry['dataset']}/{entry['lang']}", docs))
     if broken:

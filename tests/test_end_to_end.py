@@ -83,6 +83,27 @@ def test_ledger_balances_for_every_source(demo_run):
     assert sum(e["notes"].get("skipped_request_record", 0) for e in crawl) > 0
 
 
+def test_ledger_balances_for_every_language_row(demo_run):
+    """Each source × dataset × language row balances on its own: the crawl's pages are read as `und`
+    and counted out of it and into the language language_id gives them, where they end."""
+    _, result = demo_run
+    for entry in result.stats["entries"]:
+        came = entry["in"]["docs"] + entry["relabelled_in"]["docs"]
+        went = sum(entry[o]["docs"] for o in ("kept", "rejected", "duplicate", "malformed", "relabelled_out"))
+        assert entry["balanced"] and came == went, entry
+    crawl = {e["lang"]: e for e in result.stats["entries"] if e["source"] == "pseudo_crawl"}
+    und = crawl.pop("und")
+    assert und["relabelled_in"]["docs"] == 0 and und["kept"]["docs"] == 0
+    assert sum(e["relabelled_in"]["docs"] for e in crawl.values()) == und["relabelled_out"]["docs"] > 0
+    for lang, entry in crawl.items():
+        moved = {"docs": entry["relabelled_in"]["docs"], "bytes": entry["relabelled_in"]["bytes"]}
+        assert entry["in"]["docs"] == 0 and entry["relabelled_in"]["by_reason"] == {"language_id:und": moved}
+        assert und["relabelled_out"]["by_reason"][f"language_id:{lang}"] == moved
+    # Languages read from a file's name or a recipe's `lang` are never relabelled.
+    assert all(e["relabelled_in"]["docs"] == e["relabelled_out"]["docs"] == 0
+               for e in result.stats["entries"] if e["source"] != "pseudo_crawl")
+
+
 def test_shards_that_lost_a_document_fail_the_check_against_the_ledger(demo_run, tmp_path):
     out, result = demo_run
     copy = tmp_path / "run"

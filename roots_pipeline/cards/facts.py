@@ -5,14 +5,20 @@ check it against the ledger, and the Markdown and JSON of a card cannot disagree
 
 Counting rules (each one says what a number means on the card):
 - A ledger entry is one (source, dataset, language). Its *documents* are those that ended in it:
-  kept + rejected + duplicate. A web page read as `und` and identified as `fr` by language_id is
-  read under `und` and ends under `fr`, so `in` alone is not the size of a language; the card
-  shows both. Malformed records never became documents and are counted apart.
+  in + relabelled_in - relabelled_out - malformed = kept + rejected + duplicate. A web page read
+  as `und` and identified as `fr` by language_id is counted `in` and `relabelled_out` under
+  `und`, `relabelled_in` and its outcome under `fr`; the card shows each term, so `in` (what was
+  read under a language) and the documents a language ended with never disagree unexplained.
+  Malformed records never became documents and are counted apart. Removal shares are over the
+  documents. A ledger written before relabelled counts existed reads them as zero.
 - Steps: `read` (the reader: malformed records and pages it refused), then each stage of the
   recipe in order. A document stops at the first stage that removes it, so walking the stages in
   order gives the documents before and after each; the ledger says which stage removed each one
-  (`<stage>:<reason>`). Bytes are those of the text as it was when removed: stages that edit text
-  (line removal, PII) change sizes without removing documents, which their notes count.
+  (`<stage>:<reason>`) and which moved one to another language (`relabelled_*`, reason
+  `<stage>:<other language>`): a stage's move comes before its removals, and a stage *sees* the
+  documents under the language they leave it with. Bytes are those of the text as it was when
+  removed: stages that edit text (line removal, PII) change sizes without removing documents,
+  which their notes count.
 - Removed by each filter independently (ROOTS Figure 3): the ledger's `fails` counts every reason
   of a removed document, so a document failing three quality filters counts under each; the share
   is over the documents the stage saw (those of the datasets it applies to that reached it).
@@ -28,13 +34,19 @@ from roots_pipeline.errors import RootsError
 from roots_pipeline.filters import SCORES
 from roots_pipeline.lang.codes import UNDETERMINED, language_name
 from roots_pipeline.lang.config import load_language
-from roots_pipeline.ledger import OUTCOMES, is_duplicate
+from roots_pipeline.ledger import (
+    DOCUMENT_OUTCOMES,
+    RELABELLED_IN,
+    RELABELLED_OUT,
+    ROW_FIELDS,
+    documents,
+    is_duplicate,
+    row_field,
+)
 
 READ = "read"
 NO_REASON = "(no reason recorded)"
 PII_STAGE = "pii_redaction"
-# Ledger outcomes of a document (malformed records are not documents).
-DOCUMENT_OUTCOMES = ("kept", "rejected", "duplicate")
 
 
 def stage_of(reason: str) -> str:
@@ -64,17 +76,13 @@ def _add(total: dict[str, int], count: Mapping[str, int]) -> None:
     total["bytes"] += count["bytes"]
 
 
-def documents(entry: Mapping[str, Any]) -> int:
-    """Return the documents that ended in a ledger entry: kept + rejected + duplicate."""
-    return sum(entry[outcome]["docs"] for outcome in DOCUMENT_OUTCOMES)
-
-
 def sizes(entries: Sequence[Mapping[str, Any]], tokens: int | None = None) -> dict[str, Any]:
-    """Return documents and bytes per outcome summed over entries, with the shares removed."""
-    total = {outcome: _count() for outcome in ("in", *OUTCOMES)}
+    """Return documents and bytes per ledger field summed over entries (read, relabelled in and
+    out, each outcome), the documents they ended with, and the shares removed of those."""
+    total = {field: _count() for field in ROW_FIELDS}
     for entry in entries:
-        for outcome in total:
-            _add(total[outcome], entry[outcome])
+        for field in total:
+            _add(total[field], row_field(entry, field))
     docs = sum(total[outcome]["docs"] for outcome in DOCUMENT_OUTCOMES)
     removed = total["rejected"]["docs"] + total["duplicate"]["docs"]
     return {**total, "documents": docs, "removed_docs": removed,
@@ -91,8 +99,8 @@ def step_names(stages: Sequence[Mapping[str, Any]], entries: Iterable[Mapping[st
             names.append(stage["name"])
     extra = set()
     for entry in entries:
-        for outcome in ("rejected", "duplicate"):
-            extra.update(stage_of(reason) for reason in entry[outcome].get("by_reason", {}))
+        for outcome in ("rejected", "duplicate", RELABELLED_IN, RELABELLED_OUT):
+            extra.update(stage_of(reason) for reason in row_field(entry, outcome).get("by_reason", {}))
         explained = sum(count["docs"] for count in entry["rejected"].get("by_reason", {}).values())
         if entry["rejected"]["docs"] > explained:
             extra.add(NO_REASON)
@@ -115,24 +123,43 @@ def _removals(entry: Mapping[str, Any]) -> dict[str, dict[str, dict[str, int]]]:
     return removals
 
 
+def _moves(entry: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    """Return {step: {"relabelled_in": docs, "relabelled_out": docs}} for one entry."""
+    moves: dict[str, dict[str, int]] = defaultdict(lambda: {RELABELLED_IN: 0, RELABELLED_OUT: 0})
+    for field in (RELABELLED_IN, RELABELLED_OUT):
+        for reason, moved in row_field(entry, field).get("by_reason", {}).items():
+            moves[stage_of(reason)][field] += moved["docs"]
+    return moves
+
+
 def steps(entries: Sequence[Mapping[str, Any]], stages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Return the funnel: per step, documents before it, seen by it, removed by it (rejected and
-    duplicate), after it, and its ledger notes. The last step's `after` is the kept documents."""
+    """Return the funnel: per step, documents before it, moved to or from other languages by it
+    (relabelled in and out), seen by it, removed by it (rejected and duplicate), after it, and its
+    ledger notes. The first step's `before` is what was read; the last step's `after` is the kept
+    documents."""
     names = step_names(stages, entries)
     by_name = {stage["name"]: stage for stage in stages}
-    rows = {name: {"step": name, "applied_to": [], "before": 0, "seen": 0, "rejected": _count(),
-                   "duplicate": _count(), "after": 0, "notes": {}} for name in names}
+    rows = {name: {"step": name, "applied_to": [], "before": 0, RELABELLED_IN: 0, RELABELLED_OUT: 0,
+                   "seen": 0, "rejected": _count(), "duplicate": _count(), "after": 0, "notes": {}}
+            for name in names}
     for entry in entries:
-        removals = _removals(entry)
-        current = documents(entry) + entry["malformed"]["docs"]
+        removals, moves = _removals(entry), _moves(entry)
+        # A ledger from before relabelled counts: start from the documents the entry ended with.
+        current = (entry["in"]["docs"] if RELABELLED_IN in entry
+                   else documents(entry) + entry["malformed"]["docs"])
         notes: dict[str, dict[str, int]] = defaultdict(dict)
         for note, count in entry["notes"].items():
             notes[stage_of(note)][note] = count
         for name in names:
-            row, removed = rows[name], removals.get(name)
+            row, removed, moved = rows[name], removals.get(name), moves.get(name)
             stage = by_name.get(name)
-            applied = name == READ or removed is not None or (stage is not None and applies(stage, entry))
+            applied = (name == READ or removed is not None or moved is not None
+                       or (stage is not None and applies(stage, entry)))
             row["before"] += current
+            if moved:
+                row[RELABELLED_IN] += moved[RELABELLED_IN]
+                row[RELABELLED_OUT] += moved[RELABELLED_OUT]
+                current += moved[RELABELLED_IN] - moved[RELABELLED_OUT]
             if applied:
                 row["seen"] += current
                 row["applied_to"].append(entry_label(entry))
@@ -279,8 +306,10 @@ def language_facts(lang: str, stats: Mapping[str, Any], run: Mapping[str, Any],
     """Return the card of one language: every dataset that ended in it, or none."""
     entries = [entry for entry in stats["entries"] if entry["lang"] == lang]
     specs = source_specs(run)
-    datasets = [{"source": e["source"], "dataset": e["dataset"], "documents": documents(e),
-                 "kept": e["kept"], **card_fields(specs.get((e["source"], e["dataset"])))} for e in entries]
+    datasets = [{"source": e["source"], "dataset": e["dataset"], "in": e["in"],
+                 RELABELLED_IN: row_field(e, RELABELLED_IN), RELABELLED_OUT: row_field(e, RELABELLED_OUT),
+                 "documents": documents(e), "kept": e["kept"],
+                 **card_fields(specs.get((e["source"], e["dataset"])))} for e in entries]
     return {"kind": "language", "lang": lang, "language": language_info(lang), "datasets": datasets,
             **summary(entries, run.get("stages", []), _tokens_of(tokens, [lang]))}
 

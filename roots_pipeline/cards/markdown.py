@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from roots_pipeline.cards.hub import front_matter
+from roots_pipeline.ledger import RELABELLED_IN, RELABELLED_OUT, ROW_FIELDS, row_field
 
 ORIGINS = {
     "roots": "ROOTS's hand-tuned cutoffs and word lists",
@@ -70,11 +71,15 @@ def _image(alt: str, path: str | None, prefix: str = "") -> str:
 def _sizes(facts: Mapping[str, Any], with_tokens: bool = True) -> str:
     sizes = facts["sizes"]
     rows = [("read (`in`)", n(sizes["in"]["docs"]), mb(sizes["in"]["bytes"])),
-            ("documents (kept + rejected + duplicate)", n(sizes["documents"]), "—"),
+            ("+ relabelled in (identified as this language after reading)", n(sizes[RELABELLED_IN]["docs"]),
+             mb(sizes[RELABELLED_IN]["bytes"])),
+            ("− relabelled out (identified as another language)", n(sizes[RELABELLED_OUT]["docs"]),
+             mb(sizes[RELABELLED_OUT]["bytes"])),
+            ("− malformed input records", n(sizes["malformed"]["docs"]), mb(sizes["malformed"]["bytes"])),
+            ("= documents (kept + rejected + duplicate)", n(sizes["documents"]), "—"),
             ("kept", n(sizes["kept"]["docs"]), mb(sizes["kept"]["bytes"])),
             ("rejected by filters", n(sizes["rejected"]["docs"]), mb(sizes["rejected"]["bytes"])),
-            ("removed as duplicates", n(sizes["duplicate"]["docs"]), mb(sizes["duplicate"]["bytes"])),
-            ("malformed input records", n(sizes["malformed"]["docs"]), mb(sizes["malformed"]["bytes"]))]
+            ("removed as duplicates", n(sizes["duplicate"]["docs"]), mb(sizes["duplicate"]["bytes"]))]
     text = table(("", "documents", "MB"), rows)
     text += (f"\n\nRemoved: {pct(sizes['removed_share'])} of the documents "
              f"({pct(sizes['rejected_share'])} by filters, {pct(sizes['duplicate_share'])} as duplicates).")
@@ -82,10 +87,11 @@ def _sizes(facts: Mapping[str, Any], with_tokens: bool = True) -> str:
         text += (" Tokens: not counted yet (`roots binarize` counts them)." if sizes["tokens"] is None
                  else f" Tokens: {n(sizes['tokens'])} (as `roots binarize` wrote them, end-of-document "
                       "tokens included).")
-    if sizes["in"]["docs"] != sizes["documents"] + sizes["malformed"]["docs"]:
-        text += ("\n\n`in` differs from the documents that ended here: language identification moved "
-                 "documents between languages after they were read (the ledger counts a document read "
-                 "under the language it had then, and its outcome under the one it ended with).")
+    if sizes[RELABELLED_IN]["docs"] or sizes[RELABELLED_OUT]["docs"]:
+        text += ("\n\nLanguage identification moved documents between languages after they were read: the "
+                 "ledger counts a document read under the language it had then, relabelled out of it and "
+                 "into the one it was identified as, and its outcome there (MB relabelled: the text as the "
+                 "identifying stage left it). The steps below say which stage moved them.")
     return text
 
 
@@ -93,15 +99,30 @@ def _steps(facts: Mapping[str, Any]) -> str:
     rows = []
     for row in facts["steps"]:
         notes = _notes(row["notes"])
-        rows.append((f"`{row['step']}`", n(row["before"]), n(row["seen"]), n(row["rejected"]["docs"]),
-                     n(row["duplicate"]["docs"]), n(row["after"]),
+        rows.append((f"`{row['step']}`", n(row["before"]), _moved(row), n(row["seen"]),
+                     n(row["rejected"]["docs"]), n(row["duplicate"]["docs"]), n(row["after"]),
                      mb(row["rejected"]["bytes"] + row["duplicate"]["bytes"]), notes))
     intro = ("Documents before and after each step, in the order they meet them (`read` is the reader: "
-             "malformed records and refused records stop there). *Seen* counts the documents of the datasets "
-             "the step applies to; MB removed is the text as it was when removed; notes count edits that "
-             "remove no document (lines removed, redactions).\n\n")
-    headers = ("step", "before", "seen", "rejected", "duplicates", "after", "MB removed", "notes")
+             "malformed records and refused records stop there). *Relabelled* counts documents the step "
+             "identified as another language (+ moved in, − moved out), before it removes any; *seen* counts "
+             "the documents of the datasets the step applies to, under the language they leave it with; MB "
+             "removed is the text as it was when removed; notes count edits that remove no document (lines "
+             "removed, redactions).\n\n")
+    headers = ("step", "before", "relabelled", "seen", "rejected", "duplicates", "after", "MB removed",
+               "notes")
     return intro + table(headers, rows)
+
+
+def _moved(row: Mapping[str, Any]) -> str:
+    """Return the documents relabelled in and out of a step, language or dataset row (counts or
+    {docs, bytes}): `+4`, `−11`, `+4 −2`, or `0`."""
+    moved = []
+    for sign, field in (("+", RELABELLED_IN), ("−", RELABELLED_OUT)):
+        docs = row.get(field, 0)
+        docs = docs["docs"] if isinstance(docs, Mapping) else docs
+        if docs:
+            moved.append(f"{sign}{n(docs)}")
+    return " ".join(moved) or "0"
 
 
 def _notes(notes: Mapping[str, int]) -> str:
@@ -133,17 +154,20 @@ def _pii(tags: Mapping[str, int]) -> str:
 
 
 def _ledger(facts: Mapping[str, Any]) -> str:
-    outcomes = ("in", "kept", "rejected", "duplicate", "malformed")
-    rows = [(e["source"], e["dataset"], e["lang"], *(n(e[o]["docs"]) for o in outcomes),
+    rows = [(e["source"], e["dataset"], e["lang"], *(n(row_field(e, f)["docs"]) for f in ROW_FIELDS),
              *(mb(e[o]["bytes"]) for o in ("in", "kept"))) for e in facts["ledger"]]
-    text = table(("source", "dataset", "lang", *outcomes, "MB in", "MB kept"), rows)
+    text = ("Each row balances: in + relabelled_in = kept + rejected + duplicate + malformed + "
+            "relabelled_out.\n\n" + table(("source", "dataset", "lang", *ROW_FIELDS, "MB in", "MB kept"),
+                                           rows))
     reasons = [(e["source"], e["dataset"], e["lang"], outcome, f"`{reason}`", n(count["docs"]),
                 mb(count["bytes"]))
-               for e in facts["ledger"] for outcome in ("rejected", "duplicate", "malformed")
-               for reason, count in e[outcome].get("by_reason", {}).items()]
+               for e in facts["ledger"]
+               for outcome in ("rejected", "duplicate", "malformed", RELABELLED_IN, RELABELLED_OUT)
+               for reason, count in row_field(e, outcome).get("by_reason", {}).items()]
     if reasons:
         headers = ("source", "dataset", "lang", "outcome", "reason", "documents", "MB")
-        text += "\n\nBy first reason:\n\n" + table(headers, reasons)
+        text += ("\n\nBy first reason (for a relabelled count: the stage, then the language the documents "
+                 "came from or went to):\n\n" + table(headers, reasons))
     notes = [(e["source"], e["dataset"], e["lang"], f"`{note}`", n(count)) for e in facts["ledger"]
              for note, count in e["notes"].items()]
     if notes:
@@ -256,17 +280,20 @@ def _fertility(fertility: Mapping[str, Any] | None, link: str | None, prefix: st
 
 def _languages(facts: Mapping[str, Any], prefix: str) -> list[str]:
     languages = facts["languages"]
-    rows = [(row["lang"], row["name"], row["origin"] or "none",
+    rows = [(row["lang"], row["name"], row["origin"] or "none", n(row["in"]["docs"]),
+             _moved(row), n(row["malformed"]["docs"]),
              n(row["documents"]) if row["documents"] else "no documents", n(row["kept"]["docs"]),
              mb(row["kept"]["bytes"]), n(row["tokens"]), n(row["rejected"]["docs"]),
              n(row["duplicate"]["docs"]), pct(row["removed_share"]), pct(row["kept_docs_share"]))
             for row in languages]
-    headers = ("language", "name", "configuration", "documents", "kept", "MB kept", "tokens", "rejected",
-               "duplicates", "removed", "share of kept documents")
+    headers = ("language", "name", "configuration", "read", "relabelled", "malformed", "documents", "kept",
+               "MB kept", "tokens", "rejected", "duplicates", "removed", "share of kept documents")
     links = ", ".join(f"[{row['lang']}]({prefix}{row['card']})" for row in languages)
     return ["## Languages", f"One card per language: {links}.", table(headers, rows),
-            "Configuration: `roots` = ROOTS's hand-tuned cutoffs, `fineweb2` = generated from FineWeb-2 word "
-            "lists with ROOTS's default cutoffs, `default` = default.yaml's cutoffs.",
+            "Documents = read + relabelled (by language identification, + in, − out) − malformed = kept + "
+            "rejected + duplicates; *removed* is the share of those documents. Configuration: `roots` = "
+            "ROOTS's hand-tuned cutoffs, `fineweb2` = generated from FineWeb-2 word lists with ROOTS's "
+            "default cutoffs, `default` = default.yaml's cutoffs.",
             _image("Language distribution", facts["figures"].get("language_distribution"), prefix),
             _image("Documents removed per language", facts["figures"].get("removed_by_language"), prefix)]
 
@@ -321,10 +348,12 @@ def language_card(facts: Mapping[str, Any], header: Mapping[str, Any]) -> str:
     parts = [front_matter(header), f"# {language['name']} ({facts['lang']})", GENERATED,
              "[Corpus card](../README.md)", "## Configuration", _cutoffs(language), "## Datasets"]
     if facts["datasets"]:
-        parts.append(table(("dataset", "source", "documents", "kept", "MB kept", "licence", "card"),
-                           [(d["dataset"], d["source"], n(d["documents"]), n(d["kept"]["docs"]),
-                             mb(d["kept"]["bytes"]), d["license"], f"[card]({d['card']})")
-                            for d in facts["datasets"]]))
+        headers = ("dataset", "source", "read", "relabelled", "documents", "kept", "MB kept", "licence",
+                   "card")
+        parts.append(table(headers, [
+            (d["dataset"], d["source"], n(d["in"]["docs"]), _moved(d), n(d["documents"]),
+             n(d["kept"]["docs"]), mb(d["kept"]["bytes"]), d["license"], f"[card]({d['card']})")
+            for d in facts["datasets"]]))
     else:
         parts.append("No dataset has documents in this language.")
     if not facts["sizes"]["documents"]:

@@ -7,9 +7,15 @@ import sys
 from collections import defaultdict
 from typing import Any
 
+from roots_pipeline.ledger import RELABELLED_IN, RELABELLED_OUT, ROW_FIELDS, documents, row_field
 from roots_pipeline.output.run_folder import STATS
 
-_COLUMNS = ("in", "kept", "rejected", "duplicate", "malformed")
+# Each row reads as its balance: in + relabelled in - relabelled out - malformed = documents
+# = kept + rejected + duplicate.
+_COLUMNS = ("in", RELABELLED_IN, RELABELLED_OUT, "malformed", "documents", "kept", "rejected", "duplicate")
+_HEADERS = {"in": "docs in", RELABELLED_IN: "relabelled in", RELABELLED_OUT: "relabelled out"}
+LEGEND = ("documents = docs in + relabelled in - relabelled out - malformed = kept + rejected + duplicate "
+          "(relabelled: moved to another language by identification; malformed records are not documents)")
 
 
 def _mb(nbytes: int) -> str:
@@ -17,18 +23,20 @@ def _mb(nbytes: int) -> str:
 
 
 def summary_table(stats: dict[str, Any], wall_seconds: float) -> str:
-    """Return a fixed-width table of documents (and MB) in, kept and removed per source × language."""
+    """Return a fixed-width table of documents (and MB) read, relabelled, ended, kept and removed per
+    source × language: the documents a language ended with, as the cards count them."""
     rows: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for entry in stats["entries"]:
         row = rows[(entry["source"], entry["lang"])]
-        for outcome in _COLUMNS:
-            row[outcome] += entry[outcome]["docs"]
-            row[outcome + "_bytes"] += entry[outcome]["bytes"]
+        for field in ROW_FIELDS:
+            row[field] += row_field(entry, field)["docs"]
+            row[field + "_bytes"] += row_field(entry, field)["bytes"]
+        row["documents"] += documents(entry)
     total: dict[str, int] = defaultdict(int)
     for row in rows.values():
         for key, value in row.items():
             total[key] += value
-    header = ["source", "lang", *(f"docs {c}" for c in _COLUMNS), "MB in", "MB kept", "MB removed"]
+    header = ["source", "lang", *(_HEADERS.get(c, c) for c in _COLUMNS), "MB in", "MB kept", "MB removed"]
     lines = [header]
     for (source, lang), row in sorted(rows.items()):
         lines.append(_line(source, lang, row))
@@ -39,6 +47,7 @@ def summary_table(stats: dict[str, Any], wall_seconds: float) -> str:
             for line in lines]
     text.insert(1, "  ".join("-" * w for w in widths))
     text.insert(len(text) - 1, text[1])
+    text.append(LEGEND)
     text.append(f"wall time {wall_seconds:.1f} s")
     return "\n".join(text)
 

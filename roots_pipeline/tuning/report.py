@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,11 +52,24 @@ def summary(scores: LanguageScores, config: LanguageConfig) -> str:
     lines = [f"{scores.lang} in {scores.run}: {total:,} documents scored by quality_filter "
              f"({int(scores.kept.sum()):,} kept by the run, {int(scores.removed_in_run.sum()):,} removed by "
              f"quality_filter); {scores.unscored:,} other {scores.lang} documents never reached it"]
+    if scores.ledger is not None:
+        lines.append(ledger_line(scores.lang, scores.ledger))
     differ = int((predicted != scores.removed_in_run).sum())
     check = ("the same documents the run removed" if not differ else
              f"{differ:,} documents decided otherwise than in the run (its cutoffs were not these)")
     lines.append(f"these cutoffs remove {int(predicted.sum()):,} ({100 * predicted.mean():.1f}%): {check}")
     return "\n".join(lines)
+
+
+def ledger_line(lang: str, ledger: Mapping[str, Any]) -> str:
+    """Return the documents a language ended with in the run's ledger, and where they came from:
+    the same numbers as the summary table and the cards."""
+    stages = ", ".join(f"{count:,} by {stage}" for stage, count in ledger["relabelled_in_by_stage"].items())
+    return (f"the ledger: {ledger['documents']:,} {lang} documents = {ledger['in']:,} read as {lang} "
+            f"+ {ledger['relabelled_in']:,} identified as {lang}{f' ({stages})' if stages else ''} "
+            f"- {ledger['relabelled_out']:,} identified as another language "
+            f"- {ledger['malformed']:,} malformed; {ledger['kept']:,} kept, {ledger['rejected']:,} rejected, "
+            f"{ledger['duplicate']:,} duplicates")
 
 
 def format_table(table: CutoffTable) -> str:

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +25,8 @@ import pyarrow.compute as pc
 from roots_pipeline.errors import RootsError
 from roots_pipeline.filters import SCORES
 from roots_pipeline.lang.config import language_code
-from roots_pipeline.output.run_folder import DATA, REJECTS, RUN
+from roots_pipeline.ledger import RELABELLED_IN, ROW_FIELDS, documents, row_field
+from roots_pipeline.output.run_folder import DATA, REJECTS, RUN, STATS
 from roots_pipeline.output.shard_reader import shard_batches
 from roots_pipeline.worker.fs import is_remote
 
@@ -42,7 +44,9 @@ class LanguageScores:
     list). `kept` says whether the run kept the document (data/) or removed it (rejects/, by this
     filter or a later stage); `removed_in_run` whether the run's quality_filter removed it.
     `unscored` counts the language's documents the stage never saw; `recipe` is the recipe file
-    the run was made from (run.json), which reproduces it.
+    the run was made from (run.json), which reproduces it. `ledger` is the language's row of the
+    run's ledger (`language_ledger`): the documents it ended with and how many identification
+    moved in and out; None when the run folder has no readable stats.json.
     """
 
     run: str
@@ -53,6 +57,7 @@ class LanguageScores:
     kept: np.ndarray
     removed_in_run: np.ndarray
     unscored: int
+    ledger: dict[str, Any] | None = None
     _sorted: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -108,7 +113,28 @@ def load_scores(run: str, lang: str) -> LanguageScores:
                          f"{sources}; languages in this run: {', '.join(present) or 'none'})")
     return LanguageScores(run, record.get("recipe_file"), code, ids[seen],
                           {name: v[seen] for name, v in values.items()}, kept[seen], removed[seen],
-                          int((~seen).sum()))
+                          int((~seen).sum()), language_ledger(run, code))
+
+
+def language_ledger(run: str, lang: str) -> dict[str, Any] | None:
+    """Return a language's documents in the run's ledger, summed over its sources and datasets:
+    one count per field (`in`, `relabelled_in`, …, as stats.json names them), `documents` (what it
+    ended with, as the summary table and the cards count it) and `relabelled_in_by_stage`; None
+    when `stats.json` cannot be read."""
+    try:
+        with open(os.path.join(run, STATS), encoding="utf-8") as handle:
+            entries = [e for e in json.load(handle)["entries"] if e["lang"] == lang]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    totals: dict[str, Any] = {name: sum(row_field(e, name)["docs"] for e in entries) for name in ROW_FIELDS}
+    totals["documents"] = sum(documents(e) for e in entries)
+    by_stage: dict[str, int] = {}
+    for entry in entries:
+        for reason, count in row_field(entry, RELABELLED_IN).get("by_reason", {}).items():
+            stage = reason.partition(":")[0]
+            by_stage[stage] = by_stage.get(stage, 0) + count["docs"]
+    totals["relabelled_in_by_stage"] = dict(sorted(by_stage.items()))
+    return totals
 
 
 def read_texts(scores: LanguageScores, ids: Sequence[str]) -> dict[str, str]:

@@ -30,7 +30,7 @@ from roots_pipeline.recipe import load_recipe
 from roots_pipeline.runner.pipeline import run_recipe
 from tests.conftest import DEMO
 
-OUTCOMES = ("in", "kept", "rejected", "duplicate", "malformed")
+OUTCOMES = ("in", "relabelled_in", "kept", "rejected", "duplicate", "malformed", "relabelled_out")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -102,10 +102,30 @@ def test_language_rows_match_the_ledger(cards):
             expected = {"docs": total(entries, outcome), "bytes": total(entries, outcome, "bytes")}
             assert row[outcome] == expected
         documents = sum(total(entries, outcome) for outcome in ("kept", "rejected", "duplicate"))
-        assert row["documents"] == documents
+        assert row["documents"] == documents == (row["in"]["docs"] + row["relabelled_in"]["docs"]
+                                                 - row["relabelled_out"]["docs"] - row["malformed"]["docs"])
         removed = total(entries, "rejected") + total(entries, "duplicate")
         assert row["removed_share"] == (round(removed / documents, 6) if documents else None)
     assert rows["hi"]["kept"]["docs"] == 0 and rows["hi"]["removed_share"] == 1.0
+    # The crawl's pages are read as `und` and end where language_id put them.
+    moved_in = sum(row["relabelled_in"]["docs"] for row in rows.values())
+    assert rows["und"]["relabelled_out"]["docs"] == moved_in > 0
+    assert rows["en"]["relabelled_in"]["docs"] > 0 and rows["und"]["relabelled_in"]["docs"] == 0
+
+
+def test_cards_show_each_language_read_relabelled_and_ended(cards):
+    run, stats = cards
+    text = (run / "cards" / "README.md").read_text()
+    en = corpus(run)["languages"][[row["lang"] for row in corpus(run)["languages"]].index("en")]
+    read, moved = en["in"]["docs"], en["relabelled_in"]["docs"]
+    assert f"| en | English | roots | {read:,} | +{moved:,} | 0 | {read + moved:,} | " in text
+    card = (run / "cards" / "en" / "README.md").read_text()
+    assert f"| + relabelled in (identified as this language after reading) | {moved:,} |" in card
+    assert f"| = documents (kept + rejected + duplicate) | {read + moved:,} |" in card
+    crawl = json.loads((run / "cards" / "en" / "pseudo_crawl-pseudo_crawl.json").read_text())
+    step = next(row for row in crawl["steps"] if row["step"] == "language_id")
+    assert step["before"] == 0 and step["relabelled_in"] == moved and step["after"] == moved
+    assert crawl["steps"][0]["before"] == 0 and crawl["steps"][-1]["after"] == crawl["sizes"]["kept"]["docs"]
 
 
 def test_ledger_steps_filters_dedup_and_pii_match_the_ledger(cards):
@@ -160,7 +180,7 @@ def test_markdown_prints_the_ledger_numbers(cards):
         kept = total(entries, "kept")
         megabytes = total(entries, "kept", "bytes") / 1e6
         assert f"| {lang} | " in text and f"| {kept:,} | {megabytes:,.2f} |" in text
-    assert "| sw | Swahili (macrolanguage) | fineweb2 | no documents | 0 |" in text
+    assert "| sw | Swahili (macrolanguage) | fineweb2 | 0 | 0 | 0 | no documents | 0 |" in text
     assert (run / "README.md").read_text().count("](cards/") >= len(by_language(stats))  # Hub copy links in
 
 

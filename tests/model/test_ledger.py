@@ -9,7 +9,7 @@ from apache_beam.pvalue import TaggedOutput
 
 from roots_pipeline.document import Document
 from roots_pipeline.errors import LedgerImbalance
-from roots_pipeline.ledger import ROW_FIELDS, Tally, assert_balanced, build_stats, count, sum_counts
+from roots_pipeline.ledger import ROW_FIELDS, Tally, assert_balanced, build_stats, row_field, sum_counts
 from roots_pipeline.stages.apply import NOTES, REJECTED, ApplyStages
 from roots_pipeline.stages.base import DocumentStage
 
@@ -70,7 +70,7 @@ def test_rows_of_an_older_ledger_read_as_never_relabelled():
     old = {"source": "oscar", "dataset": "oscar", "lang": "fr", "in": {"docs": 2, "bytes": 20},
            "kept": {"docs": 2, "bytes": 20}, "rejected": {"docs": 0, "bytes": 0},
            "duplicate": {"docs": 0, "bytes": 0}, "malformed": {"docs": 0, "bytes": 0}}
-    assert [count(old, field)["docs"] for field in ROW_FIELDS] == [2, 0, 2, 0, 0, 0, 0]
+    assert [row_field(old, field)["docs"] for field in ROW_FIELDS] == [2, 0, 2, 0, 0, 0, 0]
     assert_balanced({"entries": [old], "balance": []})
 
 
@@ -115,7 +115,7 @@ def test_a_document_relabelled_then_rejected_is_rejected_under_its_new_language(
         tally.document(doc, "rejected", doc.reasons[0])
     stats = build_stats([*tally.items(), *moves])
     assert_balanced(stats)
-    rows = {e["lang"]: {f: count(e, f)["docs"] for f in ROW_FIELDS} for e in stats["entries"]}
+    rows = {e["lang"]: {f: row_field(e, f)["docs"] for f in ROW_FIELDS} for e in stats["entries"]}
     assert rows["und"] == {"in": 2, "relabelled_in": 0, "kept": 0, "rejected": 0, "duplicate": 0,
                            "malformed": 0, "relabelled_out": 2}
     assert rows["en"] == {"in": 0, "relabelled_in": 2, "kept": 1, "rejected": 1, "duplicate": 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 
 import pytest
@@ -25,6 +26,14 @@ def test_prints_summary_tables_and_margins_of_every_filter(demo_run, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"es in {demo_run}: ")
     assert "the same documents the run removed" in out
+    # The language's size as the summary table and the cards count it: the crawl's Spanish pages
+    # were read as `und` and identified as es by language_id.
+    entries = [e for e in json.loads((demo_run / "stats.json").read_text())["entries"] if e["lang"] == "es"]
+    read, moved = (sum(e[field]["docs"] for e in entries) for field in ("in", "relabelled_in"))
+    documents = sum(e[o]["docs"] for e in entries for o in ("kept", "rejected", "duplicate"))
+    assert moved > 0 and documents == read + moved
+    assert (f"\nthe ledger: {documents:,} es documents = {read:,} read as es + {moved:,} identified as es "
+            f"({moved:,} by language_id) - 0 identified as another language - 0 malformed; ") in out
     for table in ("number_words.min", "number_words.max", "character_repetition.max", "word_repetition.max",
                   "special_characters.max", "closed_class_words.min", "flagged_words.max", "lang_id.min",
                   "perplexity.max"):
