@@ -327,3 +327,19 @@ def test_hub_values():
         "gpl-2.0", "gpl-3.0", "bsd-3-clause", "other", "unknown"]
     assert [size_category(n) for n in (0, 999, 1000, 54_321, 10**13)] == [
         "n<1K", "n<1K", "1K<n<10K", "10K<n<100K", "n>1T"]
+
+
+def test_cards_of_a_ledger_written_before_relabelled_counts(cards):
+    """An older run folder's stats.json has no relabelled counts and rows that balance only per source
+    (`pseudo_crawl/en: in 0, kept 2`): its cards are still written, with the documents it ended with."""
+    run, stats = cards
+    old = json.loads(json.dumps(stats))
+    for entry in old["entries"]:
+        for field in ("relabelled_in", "relabelled_out", "balanced"):
+            del entry[field]
+    facts = corpus_facts(old, json.loads((run / "run.json").read_text()))
+    now = corpus_facts(stats, json.loads((run / "run.json").read_text()))
+    rows = {row["lang"]: row for row in facts["languages"]}
+    assert [row["documents"] for row in facts["languages"]] == [row["documents"] for row in now["languages"]]
+    assert rows["en"]["relabelled_in"] == {"docs": 0, "bytes": 0}
+    assert facts["steps"][-1]["after"] == now["steps"][-1]["after"] == facts["sizes"]["kept"]["docs"]
