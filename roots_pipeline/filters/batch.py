@@ -30,6 +30,7 @@ from roots_pipeline.filters.normalization import normalize
 from roots_pipeline.filters.words import clean_words
 
 Scores = dict[str, float]
+Words = tuple[np.ndarray, list[str], np.ndarray]  # cased word counts, lowercased words, their counts
 
 _UNICODE_SIZE = 0x110000
 _SEPARATOR_CODES = (ord(" "), ord("\n"), ord("\t"))
@@ -111,7 +112,7 @@ def _joined(texts: Sequence[str]) -> tuple[str, np.ndarray]:
     return "\n" + "\n".join(texts) + "\n", np.cumsum(lengths + 1) - lengths
 
 
-def whitespace_words(texts: Sequence[str], strip: frozenset[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
+def whitespace_words(texts: Sequence[str], strip: frozenset[str]) -> Words:
     """Return the ROOTS words of each text: cased word counts, lowercased words, their counts.
 
     The same words as `words.words_from_text` with `lower_case=False` (only counted) and `True`.
@@ -126,6 +127,28 @@ def whitespace_words(texts: Sequence[str], strip: frozenset[str]) -> tuple[np.nd
     begins, ends = _spans(lowered, table)
     lower_counts = np.diff(np.searchsorted(begins, np.append(starts, len(lowered))))
     return cased_counts, _cut(lowered, begins, ends), lower_counts
+
+
+def piece_words(pieces: Sequence[list[str]], strip: frozenset[str]) -> Words:
+    """Return `whitespace_words`' three results for documents already cut into pieces (SentencePiece).
+
+    The words are the pieces stripped, as `words.clean_words` makes them: one per piece that does
+    not strip to nothing. Pieces joined by newlines are the words of `whitespace_words` as long as
+    no piece holds a separator, which SentencePiece pieces never do (spaces become "▁", and
+    normalisation removed newlines and tabs); otherwise `clean_words` does it piece by piece.
+    """
+    joined = ["\n".join(document) for document in pieces]
+    if all(text.count("\n") == len(document) - 1 and " " not in text and "\t" not in text
+           for text, document in zip(joined, pieces, strict=True) if document):
+        found = [whitespace_words(joined[first:last], strip)
+                 for first, last in chunks(list(map(len, joined)))]
+        return (np.concatenate([cased for cased, _, _ in found] or [np.zeros(0, np.int64)]),
+                [word for _, words, _ in found for word in words],
+                np.concatenate([counts for _, _, counts in found] or [np.zeros(0, np.int64)]))
+    cased = np.array([len(clean_words(document, strip, lower_case=False)) for document in pieces], np.int64)
+    lowered = [clean_words(document, strip, lower_case=True) for document in pieces]
+    return (cased, [word for words in lowered for word in words],
+            np.array([len(words) for words in lowered], np.int64))
 
 
 def _listed_hits(
@@ -219,12 +242,11 @@ def text_scores(
     if sentencepiece:
         if pieces is None:
             return scores
-        for text in texts:
-            tokens = pieces(normalize(text, lower_case=True))
-            cased_counts.append([len(clean_words(tokens, strip, lower_case=False))])
-            lowered = clean_words(tokens, strip, lower_case=True)
-            words += lowered
-            lower_counts.append([len(lowered)])
+        documents = [pieces(normalize(text, lower_case=True)) for text in texts]
+        cased, lowered, lowered_counts = piece_words(documents, strip)
+        cased_counts.append(cased)
+        words += lowered
+        lower_counts.append(lowered_counts)
     number_words = np.concatenate(cased_counts).astype(np.int64) if cased_counts else np.zeros(0, np.int64)
     counts = np.concatenate(lower_counts).astype(np.int64) if lower_counts else np.zeros(0, np.int64)
     vocabulary: dict[str, int] = defaultdict()
