@@ -8,9 +8,9 @@ many documents at once:
 
 - character repetition and word repetition: `ngrams.count_ngrams`, exact n-gram counting by sort;
 - special characters: a lookup table over Unicode indexed by every code point;
-- words of whitespace languages: the separators and the characters outside the strip set give
-  every word's span; the lowercased words are cut out of the lowercased text in one C call, and
-  the cased word count needs no string at all;
+- words: the separators and the characters outside the strip set give every word's span in the
+  batch's joined text (SentencePiece pieces are joined by newlines); only the lowercased words
+  become strings, the cased word count needs none;
 - the stopword and flagged-word ratios: each distinct word of the batch is looked up once, and
   ROOTS's 2-gram augmentation becomes a lookup of word-id pairs.
 
