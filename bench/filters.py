@@ -356,17 +356,19 @@ def measure_against_rewrite(args: argparse.Namespace, docs: list[tuple[str, str]
     return 0
 
 
-
 class RootsProcess:
     """ROOTS's code in a child process (`bench/roots_filtering.py`), spoken to in JSON lines."""
 
-    def __init__(self, python: str, checkout: str, models: str | None, cpu: int) -> None:
+    def __init__(self, python: str, checkout: str, parameters: str, models: str | None, cpu: int) -> None:
         ac_dc = os.path.join(checkout, "ac_dc")
         if not os.path.isfile(os.path.join(ac_dc, "filtering.py")):
             raise SystemExit(f"error: {ac_dc}/filtering.py not found: --roots takes a checkout of "
                              "github:bigscience-workshop/data_tooling")
+        if not os.path.isfile(parameters):
+            raise SystemExit(f"error: {parameters} not found: --parameters takes ROOTS's "
+                             "filter_parameters.json (shared/reference/)")
         self.process = subprocess.Popen(
-            [python, str(WORKER), ac_dc, str(PARAMETERS), models or "-", str(cpu)],
+            [python, str(WORKER), ac_dc, parameters, models or "-", str(cpu)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
 
     def ask(self, **command: object) -> dict:
@@ -436,7 +438,11 @@ def measure_against_roots(args: argparse.Namespace, cpu: int) -> int:
     """Compare every document with ROOTS's code, then time both sides per language; print the table."""
     corpus, origins = real_corpus(args.docs, tuple(args.languages.split(",")))
     ours = OursSide(list(corpus), args.models)
-    roots = RootsProcess(args.roots_python, args.roots, args.models, cpu)
+    for lang in [name for name, scorer in ours.scorers.items() if scorer.needs_pieces and not scorer.encode]:
+        print(f"note: no SentencePiece model for {lang} in {args.models}: its words cannot be scored, "
+              "left out", file=sys.stderr)
+        del corpus[lang], origins[lang]
+    roots = RootsProcess(args.roots_python, args.roots, args.parameters, args.models, cpu)
     try:
         with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as file:
             json.dump(corpus, file)
@@ -467,7 +473,7 @@ def measure_against_roots(args: argparse.Namespace, cpu: int) -> int:
 def report(args: argparse.Namespace, corpus: dict[str, list[str]], origins: dict[str, str], modes: list[bool],
            best: dict[tuple[bool, str, str], float]) -> int:
     """Print the per-language table and the overall ratios; write --json."""
-    print(f"ROOTS's code: {args.roots}/ac_dc/filtering.py, parameters {PARAMETERS.name}; one core, best of "
+    print(f"ROOTS's code: {args.roots}/ac_dc/filtering.py, parameters {args.parameters}; one core, best of "
           f"{args.repeat}; stage-A texts, scores and decisions identical on all "
           f"{sum(map(len, corpus.values())):,} documents")
     for lang, origin in origins.items():
@@ -521,6 +527,9 @@ def main() -> int:
                         help="a checkout of bigscience-workshop/data_tooling: time its ac_dc/filtering.py")
     parser.add_argument("--roots-python", default=sys.executable,
                         help="the Python that runs ROOTS's code (default: this one)")
+    parser.add_argument("--parameters", default=str(PARAMETERS),
+                        help="ROOTS's production parameters (default: "
+                             "shared/reference/filter_parameters.json)")
     parser.add_argument("--docs", type=int, help="documents per language with --roots (default 300), "
                                                  "in all without (default 3000)")
     parser.add_argument("--languages", default=",".join(ROOTS_LANGUAGES),

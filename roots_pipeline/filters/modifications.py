@@ -71,6 +71,10 @@ def remove_words(text: str, drop: Callable[[str], bool]) -> str:
     return "\n".join(lines)
 
 
+_SEPARATORS = " \n\t"
+_SEPARATOR_RUN = re.compile("[ \n\t]{2,}")
+
+
 def rejoin(text: str) -> str:
     """Return `remove_words(text, drop=nothing)`: the ROOTS re-join alone, one regex pass.
 
@@ -79,10 +83,6 @@ def rejoin(text: str) -> str:
     runs at either end go.
     """
     return _SEPARATOR_RUN.sub(_one_separator, text).strip(_SEPARATORS)
-
-
-_SEPARATORS = " \n\t"
-_SEPARATOR_RUN = re.compile("[ \n\t]{2,}")
 
 
 def _one_separator(run: re.Match[str]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from roots_pipeline.filters import SCORES, batch
 from roots_pipeline.filters.modifications import INCORRECT_WORD_SUBSTRINGS, modify_document, modify_documents
@@ -57,7 +58,7 @@ class LanguageScorer:
         """Return `modify(text)` for each text: the same strings, computed faster over the batch."""
         return modify_documents(texts, **self._modifications())
 
-    def _modifications(self) -> dict:
+    def _modifications(self) -> dict[str, Any]:
         modifications = self.config.modifications
         remove_words = modifications.remove_words_with_incorrect_substrings
         return {
