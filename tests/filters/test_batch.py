@@ -5,8 +5,12 @@ on random Unicode text."""
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import io
+import json
 
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +27,7 @@ from roots_pipeline.filters.scorer import LanguageScorer, score_texts
 from roots_pipeline.filters.special_characters import SPECIAL_CHARACTERS_DEFAULT as SPECIAL
 from roots_pipeline.filters.words import words_from_text
 from roots_pipeline.language_config import WordsAugmentation, load_language
+from tests.conftest import DEMO
 
 # Characters where the fast path could part from the reference: whitespace other than the three
 # separators, the exotic spaces of uniform whitespace, letters whose case changes their membership
@@ -142,3 +147,26 @@ def test_a_document_scores_the_same_alone_and_in_any_batch():
 def test_unknown_version_is_refused():
     with pytest.raises(ValueError, match="version"):
         scorer_for("en", "sqrt").text_scores_many(["abc"])
+
+
+def demo_oscar_texts() -> dict[str, list[str]]:
+    """Return the demo OSCAR documents by language (gzip or zstd JSON lines, 21.09 or 22.01 fields)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((DEMO / "oscar").glob("*.jsonl.*")):
+        raw = path.read_bytes()
+        data = gzip.decompress(raw) if path.suffix == ".gz" else zstandard.ZstdDecompressor().stream_reader(
+            io.BytesIO(raw)).read()
+        records = map(json.loads, data.decode("utf-8").splitlines())
+        found[path.name.split("_")[0]] = [record.get("text") or record.get("content") for record in records]
+    return found
+
+
+def test_real_documents_in_full_size_chunks(monkeypatch):
+    # The demo OSCAR documents of 7 languages, in the chunks a real batch is cut into.
+    monkeypatch.setattr(ngrams, "CHUNK", 1 << 16)
+    for lang, batch in demo_oscar_texts().items():
+        encode = sentencepiece_like if load_language(lang).word_split == "sentencepiece" else None
+        scorer = LanguageScorer(load_language(lang), "production", encode)
+        modified = [scorer.modify(text) for text in batch]
+        assert scorer.modify_many(batch) == modified, lang
+        assert scorer.text_scores_many(modified) == [scorer.text_scores(text) for text in modified], lang
