@@ -1,7 +1,9 @@
 """The ROOTS OSCAR quality scores: their names, meaning, and which side of a cutoff is bad.
 
 The text logic lives in pure functions (`special_characters`, `normalization`, `words`,
-`modifications`, `scores`); lang-id and perplexity need models and are computed elsewhere.
+`modifications`, `scores`), one document at a time as ROOTS computes it; `batch` and `ngrams` give
+the same scores for many documents at once with numpy, which is what the pipeline runs. Lang-id and
+perplexity need models and are computed elsewhere.
 `SCORES` lists every score under its stable name in ROOTS's evaluation order (the filters
 short-circuit in that order). A score whose meaning changes gets a new name.
 """

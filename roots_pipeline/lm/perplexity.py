@@ -154,7 +154,7 @@ def find_models(folder: str, lang: str) -> tuple[str, str] | None:
 
     Looks for `<lang>.sp.model` and `<lang>.arpa.bin`, else `<lang>.arpa`, where `<lang>` is the
     canonical code (`fra` finds `fr.*`). Half a pair is a RootsError: a user who put one file
-    there meant to use it. `folder` may be a URL (`gs://…`); `staging.local_file` then gives the
+    there meant to use it. `folder` may be a URL (`gs://…`); `worker.fs.local_file` then gives the
     files a local path where they are loaded.
     """
     code = canonical_language(lang)
