@@ -1,0 +1,296 @@
+"""Charged anchors, second half: the duplicate windows among one group's anchor records, the hot
+path's first occurrences, and an in-process driver that runs the whole algorithm the way the
+Beam stage does (`dedup.anchors` has the algorithm, its exactness argument and cost model).
+
+Resolving a group. Its records (from any number of packed values, in any order) are put in
+reading order, (order hi, lo, first window start), with their contexts back to back in that
+order: a window's position in those bytes then grows with its position in reading order. Each
+window gets a 64-bit hash of its W bytes (`window_hashes`); the hash's top 64 - b bits and the
+window's position (b bits) make one uint64 key, and one in-place `np.sort` of the keys (a
+vectorised quicksort, about 10 ns a key, 6x faster than an argsort) puts equal-hash windows
+side by side, each run in reading order. Runs of one are unique windows. In a longer run every
+window is compared with the run's first, byte for byte (a memcmp each, vectorised); if all
+match, every window but the first is a duplicate. A run with any mismatch (a hash collision,
+likelier with the truncated hash: a few dozen pairs in 10^7 windows) is resolved exactly
+instead: its windows sorted stably by their bytes, the first of each set of equal bytes
+survives. So the hash decides only the speed, never the answer.
+
+Memory of a group, per byte of context (0.27 window and 0.015 record per context byte at W = 50):
+
+    the packed values                                       about 0.25 B (zstd)
+    contexts unpacked                                       1 B
+    contexts again in reading order (when the values are    1 B
+    not already: several values), the unpacked freed after
+    per window: sort key (8 B)                              8 B × 0.27 = 2.2 B
+    per record: 8 columns and their reordered copies        about 130 B × 0.015 = 2 B
+    ------------------------------------------------------------------------------------
+    about 6.5 bytes per byte of context at the peak, plus a block's temporaries (BLOCK
+    windows); duplicates found: 16 bytes each (document key and start) and their chains
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from roots_pipeline.dedup.anchors import (
+    BLOCK,
+    AnchorRecords,
+    anchor_records,
+    concat_records,
+    hash_words,
+    hot_anchors,
+    pack_records,
+    record_windows,
+    sample_anchor_bytes,
+    split_groups,
+    split_hot,
+    unpack_records,
+    word_plan,
+    words_view,
+)
+from roots_pipeline.dedup.suffix_array import ByteSpan, _merged_windows, merge_spans
+
+_WINDOW_SEED = 0x5EED_0002
+_MAX_POSITION_BITS = 44  # 16 TB of context in one group keeps 20 bits of hash in the sort keys
+
+
+def window_hashes(words: np.ndarray, positions: np.ndarray, min_bytes: int) -> np.ndarray:
+    """Return a 64-bit hash of the `min_bytes` bytes at each position (`words`: one uint64 per
+    byte offset, the bytes from there read little-endian). Any function of the bytes is exact;
+    this one decides only the speed."""
+    out = np.empty(len(positions), np.uint64)
+    return hash_words(words, positions, word_plan(min_bytes, _WINDOW_SEED), out, np.empty_like(out))
+
+
+def _windows(records: AnchorRecords) -> np.ndarray:
+    """Return every W-byte window of the records' data as one value (overlapping views)."""
+    data, size = records.data, records.min_bytes
+    return np.ndarray(buffer=data, dtype=f"V{size}", shape=(max(0, len(data) - size + 1),), strides=(1,))
+
+
+def _window_positions(records: AnchorRecords, begin: int, end: int, before: np.ndarray) -> np.ndarray:
+    """Return where windows begin..end-1 (numbered record after record) start in `data`;
+    `before`: how many windows the records before each record hold."""
+    first = int(np.searchsorted(before, begin, side="right")) - 1
+    last = int(np.searchsorted(before, end, side="left"))  # records first..last-1 hold them
+    counts = records.count[first:last].copy()
+    counts[0] = min(int(before[first] + counts[0]), end) - begin
+    if last - 1 > first:
+        counts[-1] = end - int(before[last - 1])
+    shift = records.start[first:last] - before[first:last]
+    return np.arange(begin, end) + np.repeat(shift, counts)
+
+
+def _sorted_keys(records: AnchorRecords, position_mask: np.uint64) -> np.ndarray:
+    """Return the sorted keys (window hash bits | window position) of every window."""
+    size = records.min_bytes
+    total = int(records.count.sum())
+    before = np.cumsum(records.count) - records.count
+    words = words_view(np.concatenate((records.data, np.zeros(8, np.uint8))))
+    keys = np.empty(total, np.uint64)
+    for begin in range(0, total, BLOCK):
+        end = min(begin + BLOCK, total)
+        positions = _window_positions(records, begin, end, before)
+        low = int(positions[0])
+        # The block's 8-byte words copied out aligned: gathers from them are 6x faster.
+        block_words = np.array(words[low:int(positions[-1]) + size])
+        hashes = window_hashes(block_words, positions - low, size)
+        hashes &= ~position_mask
+        hashes |= positions.astype(np.uint64)
+        keys[begin:end] = hashes
+    keys.sort()
+    return keys
+
+
+def _duplicate_positions(records: AnchorRecords) -> np.ndarray:
+    """Return, sorted, the positions in `data` of the windows whose bytes occur at a smaller
+    position: `records` in reading order with contexts back to back (`reading_order`), so a
+    smaller position is an earlier window in reading order."""
+    if int(records.count.sum()) < 2:
+        return np.empty(0, np.int64)
+    position_bits = max(1, (len(records.data) - 1).bit_length())
+    assert position_bits <= _MAX_POSITION_BITS, len(records.data)
+    position_mask = np.uint64((1 << position_bits) - 1)
+    keys = _sorted_keys(records, position_mask)
+
+    # Windows equal in hash to their left neighbour ("followers"); a chain of followers hangs
+    # from the window before it, its head, the earliest of the run.
+    follows = np.flatnonzero((keys[1:] ^ keys[:-1]) <= position_mask) + 1
+    if not len(follows):
+        return np.empty(0, np.int64)
+    new_chain = np.ones(len(follows), bool)
+    new_chain[1:] = follows[1:] != follows[:-1] + 1
+    chain = np.cumsum(new_chain) - 1
+    head_positions = (keys[follows[new_chain] - 1] & position_mask).astype(np.int64)
+    positions = (keys[follows] & position_mask).astype(np.int64)
+    del keys, follows, new_chain
+    windows = _windows(records)
+    same = windows[positions] == windows[head_positions][chain]
+    collided = np.zeros(len(head_positions), bool)
+    collided[chain[~same]] = True
+    found = [positions[~collided[chain]]]
+    if collided.any():
+        suspects = np.concatenate((head_positions[collided], positions[collided[chain]]))
+        found.append(_exact_duplicates(windows, np.sort(suspects)))
+    return np.sort(np.concatenate(found))
+
+
+def _exact_duplicates(windows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Return the positions among sorted `positions` whose window bytes occur at a smaller one
+    among them: the slow path for equal-hash runs whose bytes differ, a stable sort by bytes."""
+    values = windows[positions]
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    return positions[order[1:][ordered[1:] == ordered[:-1]]]
+
+
+def _locate(records: AnchorRecords, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (record index, window start in its document) of sorted window positions."""
+    record = np.searchsorted(records.start, positions, side="right") - 1
+    return record, records.first[record] + (positions - records.start[record])
+
+
+def duplicate_windows(records: AnchorRecords) -> tuple[np.ndarray, np.ndarray]:
+    """Return (document key, window start) of every duplicate window among the records of one
+    group (all the records of their anchors), in reading order."""
+    records = records.reading_order()
+    record, starts = _locate(records, _duplicate_positions(records))
+    return records.doc[record], starts
+
+
+def resolve_group(values: Iterable[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Return `duplicate_windows` of a group given as packed values (`pack_records`)."""
+    parts = [unpack_records(value) for value in values]
+    if not parts:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    return duplicate_windows(concat_records(parts, parts[0].min_bytes))
+
+
+@dataclass(frozen=True)
+class FirstWindows:
+    """Distinct windows and where each first occurs: `windows[i]` (W bytes) at byte `start[i]`
+    of the document keyed `doc[i]`, of order key (hi[i], lo[i])."""
+
+    windows: np.ndarray  # uint8, (n, W)
+    hi: np.ndarray
+    lo: np.ndarray
+    start: np.ndarray
+    doc: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def first_occurrences(records: AnchorRecords) -> FirstWindows:
+    """Return every distinct window of the records with its first position in reading order.
+
+    The hot path: a bundle emits these for its hot records and the stage keeps the minimum
+    (hi, lo, start) per window bytes (a Combine), so one key per distinct hot window travels
+    from each bundle, whatever the repetition."""
+    records = records.reading_order()
+    is_first = np.zeros(len(records.data), bool)  # over data positions: window starts not repeated
+    lengths = records.count
+    before = np.cumsum(lengths) - lengths
+    is_first[_window_positions(records, 0, int(lengths.sum()), before)] = True
+    is_first[_duplicate_positions(records)] = False
+    positions = np.flatnonzero(is_first)
+    record, starts = _locate(records, positions)
+    values = _windows(records)[positions].view(np.uint8).reshape(len(positions), records.min_bytes)
+    return FirstWindows(values, records.hi[record], records.lo[record], starts, records.doc[record])
+
+
+def hot_duplicate_starts(hot_starts: np.ndarray, first_starts: np.ndarray) -> np.ndarray:
+    """Return a document's duplicate hot windows: its hot window starts (`record_windows` of its
+    hot records) but those where a hot window occurs first (the Combine's minima naming it)."""
+    return np.setdiff1d(hot_starts, first_starts)
+
+
+def spans_by_doc(docs: np.ndarray, starts: np.ndarray, min_bytes: int) -> dict[int, list[ByteSpan]]:
+    """Return, per document key, the merged byte spans of its duplicate windows: `docs` and
+    `starts` grouped by document, starts ascending within one (as `duplicate_windows` gives
+    them). Spans break where a document changes or windows are more than W apart."""
+    if not len(docs):
+        return {}
+    new_doc = np.concatenate(([True], docs[1:] != docs[:-1]))
+    breaks = np.flatnonzero(new_doc | np.concatenate(([True], np.diff(starts) > min_bytes)))
+    firsts = starts[breaks]
+    ends = starts[np.append(breaks[1:], len(starts)) - 1] + min_bytes
+    result: dict[int, list[ByteSpan]] = defaultdict(list)
+    for doc, first, end in zip(docs[breaks].tolist(), firsts.tolist(), ends.tolist(), strict=True):
+        result[doc].append((first, end))
+    return dict(result)
+
+
+def find_duplicate_spans_by_anchors(texts: Sequence[bytes], orders: Sequence[tuple[int, int]] | np.ndarray,
+                                    min_bytes: int, groups: int = 1, hot: Iterable[int] = (),
+                                    hot_budget: int | None = None, sample_rate: int = 1,
+                                    bundles: int = 1) -> list[list[ByteSpan]]:
+    """Return, per text, the merged byte spans of its duplicate windows in the reading order of
+    `orders` (unique (hi, lo) keys): `suffix_array.duplicate_spans` of the texts sorted by key,
+    computed the way the Beam stage will (used by tests and the bench).
+
+    The texts are cut into `bundles` consecutive slices, as workers would see them; each bundle
+    makes its records and packs them per group (`groups` groups). Anchors in `hot`, and with
+    `hot_budget` those whose sampled context (1 document in `sample_rate`) exceeds it, take the
+    hot path, a dict standing in for the Combine."""
+    orders = np.asarray(orders, dtype=np.uint64).reshape(-1, 2)
+    assert len(orders) == len(texts), (len(orders), len(texts))
+    assert len(np.unique(orders, axis=0)) == len(orders), "order keys must be unique"
+    docs = np.arange(len(texts), dtype=np.uint64)
+    cuts = np.linspace(0, len(texts), bundles + 1).astype(int).tolist()
+    made = [anchor_records(texts[a:b], orders[a:b], docs[a:b], min_bytes)
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    hot_set = np.union1d(np.asarray(list(hot), dtype=np.uint64),
+                         _estimated_hot(made, sample_rate, hot_budget) if hot_budget is not None else [])
+
+    packed: dict[int, list[bytes]] = defaultdict(list)  # stands in for a GroupByKey per group
+    firsts: dict[bytes, tuple[int, int, int, int]] = {}  # stands in for a Combine (min) per window
+    hot_windows = []
+    for records in made:
+        cold, hot_records = split_hot(records, hot_set)
+        for group, members in split_groups(cold, groups).items():
+            packed[group].append(pack_records(members))
+        if len(hot_records):
+            hot_windows.append(record_windows(hot_records))
+            found = first_occurrences(hot_records)
+            columns = (found.hi, found.lo, found.start, found.doc)
+            rows = zip(*(column.tolist() for column in columns), strict=True)
+            for window, value in zip(found.windows, rows, strict=True):
+                key = window.tobytes()
+                if key not in firsts or value < firsts[key]:
+                    firsts[key] = value
+
+    spans: dict[int, list[ByteSpan]] = defaultdict(list)
+    for values in packed.values():
+        for doc, found_spans in spans_by_doc(*resolve_group(values[::-1]), min_bytes).items():  # any order
+            spans[doc].extend(found_spans)
+    if hot_windows:  # at the documents: each removes its hot windows but its first occurrences
+        first_starts: dict[int, list[int]] = defaultdict(list)
+        for _, _, start, doc in firsts.values():
+            first_starts[doc].append(start)
+        hot_docs = np.concatenate([found_docs for found_docs, _ in hot_windows])
+        hot_starts = np.concatenate([starts for _, starts in hot_windows])
+        order = np.lexsort((hot_starts, hot_docs))
+        hot_docs, hot_starts = hot_docs[order], hot_starts[order]
+        bounds = [0, *(np.flatnonzero(np.diff(hot_docs)) + 1).tolist(), len(hot_docs)]
+        for begin, end in zip(bounds[:-1], bounds[1:], strict=True):
+            doc = int(hot_docs[begin])
+            duplicates = hot_duplicate_starts(hot_starts[begin:end], np.asarray(first_starts[doc], np.int64))
+            spans[doc].extend(_merged_windows(duplicates, min_bytes))
+    return [merge_spans(spans[index]) if index in spans else [] for index in range(len(texts))]
+
+
+def _estimated_hot(made: list[AnchorRecords], rate: int, budget: int) -> np.ndarray:
+    """Return the hot anchors of the bundles' records: sampled bytes summed over the bundles (a
+    CombinePerKey(sum) in the stage), then `hot_anchors`."""
+    sampled: dict[int, int] = defaultdict(int)
+    for records in made:
+        anchors, sizes = sample_anchor_bytes(records, rate)
+        for anchor, size in zip(anchors.tolist(), sizes.tolist(), strict=True):
+            sampled[anchor] += size
+    return hot_anchors(np.fromiter(sampled, np.uint64, len(sampled)),
+                       np.fromiter(sampled.values(), np.int64, len(sampled)), rate, budget)
