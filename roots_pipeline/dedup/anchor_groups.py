@@ -30,6 +30,7 @@ Memory of a group, per byte of context (0.27 window and 0.015 record per context
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,11 +44,13 @@ from roots_pipeline.dedup.anchors import (
     concat_records,
     hash_words,
     hot_anchors,
+    mix64,
     pack_records,
     record_windows,
     sample_anchor_bytes,
     split_groups,
     split_hot,
+    splitmix64,
     unpack_records,
     word_plan,
     words_view,
@@ -59,11 +62,39 @@ _MAX_POSITION_BITS = 44  # 16 TB of context in one group keeps 20 bits of hash i
 
 
 def window_hashes(words: np.ndarray, positions: np.ndarray, min_bytes: int) -> np.ndarray:
-    """Return a 64-bit hash of the `min_bytes` bytes at each position (`words`: one uint64 per
-    byte offset, the bytes from there read little-endian). Any function of the bytes is exact;
-    this one decides only the speed."""
-    out = np.empty(len(positions), np.uint64)
-    return hash_words(words, positions, word_plan(min_bytes, _WINDOW_SEED), out, np.empty_like(out))
+    """Return a 64-bit hash of the `min_bytes` bytes at each of the sorted `positions` (`words`:
+    one uint64 per byte offset, the 8 bytes from there little-endian, covering the last window).
+
+    Any function of the bytes is exact; this one decides only the speed. From 16 bytes on, a
+    sparse table over every offset of `words`: P(x) covers bytes x..x+15 (two words), each
+    level doubles what P covers (P(x) += P(x + span) × c), and a window is P at its start plus
+    P at its end - span, two overlapping spans, then mixed: a few in-place passes over the
+    block, 2.5x faster than gathering each window's 8-byte words."""
+    if min_bytes < 16:
+        out = np.empty(len(positions), np.uint64)
+        return hash_words(words, positions, word_plan(min_bytes, _WINDOW_SEED), out, np.empty_like(out))
+    multipliers = _table_multipliers()
+    count = int(positions[-1]) + min_bytes - 7 if len(positions) else 0  # offsets P is needed at
+    table = np.multiply(words[:count], multipliers[0])
+    scratch = np.empty_like(table)
+    np.multiply(words[8:count], multipliers[1], out=scratch[:count - 8])
+    table[:count - 8] += scratch[:count - 8]
+    span, level = 16, 2
+    while 2 * span <= min_bytes:
+        count -= span
+        np.multiply(table[span:span + count], multipliers[level], out=scratch[:count])
+        table[:count] += scratch[:count]
+        span, level = 2 * span, level + 1
+    hashes = table[positions + (min_bytes - span)]
+    hashes *= multipliers[level]
+    hashes += table[positions]
+    return mix64(hashes)
+
+
+@functools.cache
+def _table_multipliers() -> tuple[np.uint64, ...]:
+    """Odd multipliers for `window_hashes`'s table: two words, then one per level (64 levels)."""
+    return tuple(np.uint64(splitmix64(_WINDOW_SEED + index) | 1) for index in range(66))
 
 
 def _windows(records: AnchorRecords) -> np.ndarray:
@@ -117,26 +148,39 @@ def _duplicate_positions(records: AnchorRecords) -> np.ndarray:
     position_mask = np.uint64((1 << position_bits) - 1)
     keys = _sorted_keys(records, position_mask)
 
-    # Windows equal in hash to their left neighbour ("followers"); a chain of followers hangs
-    # from the window before it, its head, the earliest of the run.
-    follows = np.flatnonzero((keys[1:] ^ keys[:-1]) <= position_mask) + 1
+    # The windows of runs of equal hash bits: each run's head (its first, the earliest) and its
+    # followers, in key order. A run is clean when every follower equals the window before it.
+    follows = _followers(keys, position_mask)
     if not len(follows):
         return np.empty(0, np.int64)
-    new_chain = np.ones(len(follows), bool)
-    new_chain[1:] = follows[1:] != follows[:-1] + 1
-    chain = np.cumsum(new_chain) - 1
-    head_positions = (keys[follows[new_chain] - 1] & position_mask).astype(np.int64)
-    positions = (keys[follows] & position_mask).astype(np.int64)
-    del keys, follows, new_chain
+    heads = follows[np.concatenate(([True], follows[1:] != follows[:-1] + 1))] - 1
+    tagged = np.sort(np.concatenate((follows << 1 | 1, heads << 1)))
+    follower = (tagged & 1).astype(bool)
+    positions = (keys[tagged >> 1] & position_mask).astype(np.int64)
+    del keys, follows, heads, tagged
     windows = _windows(records)
-    same = windows[positions] == windows[head_positions][chain]
-    collided = np.zeros(len(head_positions), bool)
-    collided[chain[~same]] = True
-    found = [positions[~collided[chain]]]
+    values = windows[positions]
+    run = np.cumsum(~follower) - 1
+    collided = np.zeros(int(run[-1]) + 1, bool)
+    collided[run[1:][follower[1:] & (values[1:] != values[:-1])]] = True
+    del values
+    found = [positions[follower & ~collided[run]]]
     if collided.any():
-        suspects = np.concatenate((head_positions[collided], positions[collided[chain]]))
-        found.append(_exact_duplicates(windows, np.sort(suspects)))
+        found.append(_exact_duplicates(windows, np.sort(positions[collided[run]])))
     return np.sort(np.concatenate(found))
+
+
+def _followers(keys: np.ndarray, position_mask: np.uint64) -> np.ndarray:
+    """Return the indices of the sorted keys whose hash bits equal their left neighbour's, a
+    chunk at a time (a temporary over all keys costs more in page faults than the compares)."""
+    chunk = 1 << 16
+    scratch = np.empty(min(chunk, len(keys)), np.uint64)
+    found = []
+    for begin in range(0, len(keys) - 1, chunk):
+        end = min(begin + chunk, len(keys) - 1)
+        differ = np.bitwise_xor(keys[begin + 1:end + 1], keys[begin:end], out=scratch[:end - begin])
+        found.append(np.flatnonzero(differ <= position_mask) + (begin + 1))
+    return np.concatenate(found)
 
 
 def _exact_duplicates(windows: np.ndarray, positions: np.ndarray) -> np.ndarray:

@@ -74,7 +74,7 @@ from __future__ import annotations
 
 import functools
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,7 +106,8 @@ def gram_bytes(min_bytes: int) -> int:
     return min(GRAM_BYTES, min_bytes)
 
 
-def _splitmix64(x: int) -> int:
+def splitmix64(x: int) -> int:
+    """Return the splitmix64 finalizer of a 64-bit integer (constants for the hashes)."""
     x = (x + 0x9E3779B97F4A7C15) & _M64
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
@@ -124,7 +125,7 @@ def word_plan(length: int, seed: int) -> tuple[tuple[int, ...], tuple[np.uint64,
         mask = None
     else:
         offsets, mask = (0,), np.uint64((1 << (8 * length)) - 1)
-    multipliers = tuple(np.uint64(_splitmix64(seed + i) | 1) for i in range(len(offsets)))
+    multipliers = tuple(np.uint64(splitmix64(seed + i) | 1) for i in range(len(offsets)))
     return offsets, multipliers, mask
 
 
@@ -307,16 +308,26 @@ def concat_records(parts: Sequence[AnchorRecords], min_bytes: int) -> AnchorReco
 
 
 def gather_ranges(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Return data[starts[i] : starts[i] + lengths[i]] for every i, back to back.
+    """Return data[starts[i] : starts[i] + lengths[i]] for every i, back to back."""
+    out = np.empty(int(lengths.sum()), np.uint8)
+    done = 0
+    for piece in gathered_chunks(data, starts, lengths):
+        out[done:done + len(piece)] = piece
+        done += len(piece)
+    return out
+
+
+def gathered_chunks(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> Iterator[np.ndarray]:
+    """Yield data[starts[i] : starts[i] + lengths[i]] for every i, back to back, in chunks of
+    about half a MB (a consumer such as a compressor never needs them all at once).
 
     Vectorised: each range is copied as a row of a fixed width (a view of `data` with one row per
-    byte offset), chunk by chunk, and a mask keeps its first `length` bytes; ranges wider than a
-    row are cut into pieces first. About 2 ns per byte gathered (an index array per byte, 8)."""
-    total = int(lengths.sum())
-    if not total:
-        return np.empty(0, np.uint8)
+    byte offset) and a mask keeps its first `length` bytes; ranges wider than a row are cut into
+    pieces first. About 2.5 ns per byte gathered; an index per byte would cost 8 bytes of it."""
     keep = lengths > 0
     starts, lengths = starts[keep], lengths[keep]
+    if not len(lengths):
+        return
     width = int(min(lengths.max(), 2 * lengths.mean() + 8))
     width = -(-width // 8) * 8
     if lengths.max() > width:  # cut long ranges into pieces of at most `width` bytes
@@ -328,14 +339,9 @@ def gather_ranges(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> 
         data = np.concatenate((data, np.zeros(width, np.uint8)))
     rows = np.lib.stride_tricks.sliding_window_view(data, width)
     columns = np.arange(width)
-    out = np.empty(total, np.uint8)
-    chunk = max(1, (1 << 19) // width)  # rows of a chunk: half a MB
-    done = 0
+    chunk = max(1, (1 << 19) // width)
     for first in range(0, len(starts), chunk):
-        piece = rows[starts[first:first + chunk]][columns < lengths[first:first + chunk, None]]
-        out[done:done + len(piece)] = piece
-        done += len(piece)
-    return out
+        yield rows[starts[first:first + chunk]][columns < lengths[first:first + chunk, None]]
 
 
 def anchor_records(texts: Sequence[bytes], orders: np.ndarray | Sequence[tuple[int, int]],
@@ -397,11 +403,12 @@ def split_groups(records: AnchorRecords, groups: int) -> dict[int, AnchorRecords
     """Return the records of each non-empty group, in their original order within a group (no
     context is copied)."""
     group = group_of(records.anchor, groups)
-    order = np.argsort(group, kind="stable")
-    ids, firsts = np.unique(group[order], return_index=True)
-    bounds = [*firsts.tolist(), len(order)]
-    return {group_id: records.take(order[bounds[index]:bounds[index + 1]])
-            for index, group_id in enumerate(ids.tolist())}
+    # A stable sort of 16-bit ids is a radix sort.
+    order = np.argsort(group.astype(np.uint16 if groups <= 1 << 16 else np.uint64), kind="stable")
+    counts = np.bincount(group.astype(np.intp), minlength=groups)
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    return {int(group_id): records.take(order[bounds[group_id]:bounds[group_id + 1]])
+            for group_id in np.flatnonzero(counts)}
 
 
 def pack_records(records: AnchorRecords, level: int = ZSTD_LEVEL) -> bytes:
@@ -433,12 +440,18 @@ def pack_records(records: AnchorRecords, level: int = ZSTD_LEVEL) -> bytes:
     first_of = firsts[by_appearance]
     # Offsets are 32-bit: documents under 4 GiB (the stage bounds document sizes far lower).
     assert not len(records) or int((records.first + records.count).max()) < 2**32
-    parts = [_HEADER.pack(_MAGIC, records.min_bytes, len(keys), len(records)),
-             records.hi[first_of].astype("<u8").tobytes(), records.lo[first_of].astype("<u8").tobytes(),
-             records.doc[first_of].astype("<u8").tobytes(), rank[row].astype("<u4").tobytes(),
-             records.first.astype("<u4").tobytes(),
-             records.count.astype("<u4").tobytes(), records.contexts().tobytes()]
-    return zstandard.ZstdCompressor(level=level).compress(b"".join(parts))
+    lengths = records.context_lengths
+    columns = [np.frombuffer(_HEADER.pack(_MAGIC, records.min_bytes, len(keys), len(records)), np.uint8),
+               records.hi[first_of].astype("<u8"), records.lo[first_of].astype("<u8"),
+               records.doc[first_of].astype("<u8"), rank[row].astype("<u4"), records.first.astype("<u4"),
+               records.count.astype("<u4")]
+    size = sum(column.nbytes for column in columns) + int(lengths.sum())
+    # Streamed: the contexts are compressed chunk by chunk as they are gathered, never joined.
+    compressor = zstandard.ZstdCompressor(level=level).compressobj(size=size)
+    out = [compressor.compress(column) for column in columns]
+    out += [compressor.compress(piece) for piece in gathered_chunks(records.data, records.start, lengths)]
+    out.append(compressor.flush())
+    return b"".join(out)
 
 
 def unpack_records(value: bytes) -> AnchorRecords:
