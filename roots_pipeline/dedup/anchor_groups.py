@@ -148,26 +148,59 @@ def _duplicate_positions(records: AnchorRecords) -> np.ndarray:
     position_mask = np.uint64((1 << position_bits) - 1)
     keys = _sorted_keys(records, position_mask)
 
-    # The windows of runs of equal hash bits: each run's head (its first, the earliest) and its
-    # followers, in key order. A run is clean when every follower equals the window before it.
+    # Runs of equal hash bits: the first key of each run is its head, the earliest window; the
+    # others follow it. A follower equal in bytes to its head is a duplicate.
     follows = _followers(keys, position_mask)
     if not len(follows):
         return np.empty(0, np.int64)
-    heads = follows[np.concatenate(([True], follows[1:] != follows[:-1] + 1))] - 1
-    tagged = np.sort(np.concatenate((follows << 1 | 1, heads << 1)))
-    follower = (tagged & 1).astype(bool)
-    positions = (keys[tagged >> 1] & position_mask).astype(np.int64)
-    del keys, follows, heads, tagged
+    new_run = np.concatenate(([True], follows[1:] != follows[:-1] + 1))
+    later = (keys[follows] & position_mask).astype(np.int64)
+    earlier = (keys[follows[new_run] - 1] & position_mask).astype(np.int64)[np.cumsum(new_run) - 1]
+    del keys, follows, new_run
+    duplicates, differ = _compared(records, later, earlier, position_bits)
+    if not len(differ):
+        return duplicates
+    # Hash collisions: a follower unlike its head can only repeat another such follower of its
+    # run (the head and the followers equal to it differ from it), so those are resolved alone.
+    return np.union1d(duplicates, _exact_duplicates(_windows(records), differ))
+
+
+def _compared(records: AnchorRecords, later: np.ndarray, earlier: np.ndarray,
+              position_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return, each sorted, the positions of `later` whose window equals the window at the
+    matching position of `earlier` (smaller), and those whose window differs.
+
+    Copied text makes diagonals: pairs (p, q), (p + 1, q + 1), …, one per window of the copy.
+    Sorted by p, a pair that continues a diagonal is equal when the pair before it was and the
+    last bytes of its two windows are: one byte compared instead of W, fetched in order, so
+    only the first pair of a diagonal is compared whole (W-byte values gathered at random)."""
+    size = records.min_bytes
+    distance = later - earlier
+    if 2 * position_bits <= 64:  # sort (p, distance) packed in one key: a sort, not an argsort
+        packed = np.sort(later.astype(np.uint64) << np.uint64(position_bits) | distance.astype(np.uint64))
+        later = (packed >> np.uint64(position_bits)).astype(np.int64)
+        distance = (packed & np.uint64((1 << position_bits) - 1)).astype(np.int64)
+        del packed
+    else:
+        order = np.argsort(later)
+        later, distance = later[order], distance[order]
+    earlier = later - distance
+    continues = np.zeros(len(later), bool)
+    continues[1:] = (later[1:] == later[:-1] + 1) & (distance[1:] == distance[:-1])
+    starts = np.flatnonzero(~continues)
     windows = _windows(records)
-    values = windows[positions]
-    run = np.cumsum(~follower) - 1
-    collided = np.zeros(int(run[-1]) + 1, bool)
-    collided[run[1:][follower[1:] & (values[1:] != values[:-1])]] = True
-    del values
-    found = [positions[follower & ~collided[run]]]
-    if collided.any():
-        found.append(_exact_duplicates(windows, np.sort(positions[collided[run]])))
-    return np.sort(np.concatenate(found))
+    same = np.empty(len(later), bool)
+    same[starts] = windows[later[starts]] == windows[earlier[starts]]
+    data, last = records.data, size - 1
+    rest = np.flatnonzero(continues)
+    same[rest] = data[later[rest] + last] == data[earlier[rest] + last]
+    # Equal where no pair from the diagonal's first to this one failed.
+    failed = np.cumsum(~same)
+    equal = failed == (failed - ~same)[starts][np.cumsum(~continues) - 1]
+    # After a failure on its diagonal, a pair is compared whole.
+    unsure = np.flatnonzero(~equal)
+    equal[unsure] = windows[later[unsure]] == windows[earlier[unsure]]
+    return later[equal], later[~equal]
 
 
 def _followers(keys: np.ndarray, position_mask: np.uint64) -> np.ndarray:
@@ -194,7 +227,14 @@ def _exact_duplicates(windows: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 def _locate(records: AnchorRecords, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (record index, window start in its document) of sorted window positions."""
-    record = np.searchsorted(records.start, positions, side="right") - 1
+    if records.min_bytes > 1 and len(positions):
+        # Consecutive window positions lie in one record (W - 1 bytes separate two records' windows
+        # in `data`): one binary search a stretch.
+        stretch = np.concatenate(([True], positions[1:] != positions[:-1] + 1))
+        found = np.searchsorted(records.start, positions[stretch], side="right") - 1
+        record = found[np.cumsum(stretch) - 1]
+    else:
+        record = np.searchsorted(records.start, positions, side="right") - 1
     return record, records.first[record] + (positions - records.start[record])
 
 
@@ -211,7 +251,17 @@ def resolve_group(values: Iterable[bytes]) -> tuple[np.ndarray, np.ndarray]:
     parts = [unpack_records(value) for value in values]
     if not parts:
         return np.empty(0, np.uint64), np.empty(0, np.int64)
-    return duplicate_windows(concat_records(parts, parts[0].min_bytes))
+    min_bytes = parts[0].min_bytes
+    # Only the callee holds each intermediate: the parts go once joined, the join once reordered.
+    return duplicate_windows(concat_records(_taken(parts), min_bytes))
+
+
+def _taken(items: list) -> list:
+    """Return the list's items in a new list and empty the list: the caller's name no longer
+    keeps them alive."""
+    taken = items[:]
+    items.clear()
+    return taken
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ from __future__ import annotations
 
 import functools
 import struct
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -447,17 +448,33 @@ def pack_records(records: AnchorRecords, level: int = ZSTD_LEVEL) -> bytes:
                records.count.astype("<u4")]
     size = sum(column.nbytes for column in columns) + int(lengths.sum())
     # Streamed: the contexts are compressed chunk by chunk as they are gathered, never joined.
-    compressor = zstandard.ZstdCompressor(level=level).compressobj(size=size)
+    compressor = _compressor(level).compressobj(size=size)
     out = [compressor.compress(column) for column in columns]
     out += [compressor.compress(piece) for piece in gathered_chunks(records.data, records.start, lengths)]
     out.append(compressor.flush())
     return b"".join(out)
 
 
+_ZSTD = threading.local()  # one (de)compressor per thread: making one costs more than a small pack
+
+
+def _compressor(level: int) -> zstandard.ZstdCompressor:
+    compressors = _ZSTD.__dict__.setdefault("compressors", {})
+    if level not in compressors:
+        compressors[level] = zstandard.ZstdCompressor(level=level)
+    return compressors[level]
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    if not hasattr(_ZSTD, "decompressor"):
+        _ZSTD.decompressor = zstandard.ZstdDecompressor()
+    return _ZSTD.decompressor
+
+
 def unpack_records(value: bytes) -> AnchorRecords:
     """Return the records of one `pack_records` value."""
     try:
-        raw = zstandard.ZstdDecompressor().decompress(value)
+        raw = _decompressor().decompress(value)
     except zstandard.ZstdError as error:
         raise RootsError(f"anchor records: not a packed value ({error})") from error
     if len(raw) < _HEADER.size:

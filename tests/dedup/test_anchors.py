@@ -294,16 +294,27 @@ def test_gather_ranges_cuts_long_ranges_and_reads_to_the_end():
 
 # --- group resolution -----------------------------------------------------------------------------
 
-def test_hash_collisions_do_not_change_the_answer():
+@pytest.mark.parametrize("n", [12, 20])
+def test_hash_collisions_do_not_change_the_answer(n):
     rng = random.Random(9)
     texts = planted_corpus(rng, 40, multibyte=True)
+    texts += [b"X" + text[1:] for text in texts[:10]]  # windows unlike another in their first byte only
     orders = random_orders(rng, len(texts))
-    expected = in_reading_order(duplicate_spans, texts, orders, 12)
-    constant = lambda words, positions, size: np.zeros(len(positions), np.uint64)  # noqa: E731
-    weak = lambda words, positions, size: words[positions] & np.uint64(0xFF)  # noqa: E731
-    for hashes in (constant, weak):
-        with mock.patch.object(anchor_groups, "window_hashes", hashes):
-            assert find_duplicate_spans_by_anchors(texts, orders, 12, groups=3, bundles=2) == expected
+    expected = in_reading_order(duplicate_spans, texts, orders, n)
+    real = anchor_groups.window_hashes
+    hashes = {
+        "constant": lambda words, positions, size: np.zeros(len(positions), np.uint64),
+        "first byte": lambda words, positions, size: words[positions] & np.uint64(0xFF),
+        # Blind to the first byte: a copied stretch behind one differing byte makes diagonals that
+        # start with a collision and go on with equal windows.
+        "all but the first byte": lambda words, positions, size: real(words, positions + 1, size - 1),
+        # Blind to the last byte: a diagonal of equal windows ends with a collision.
+        "all but the last byte": lambda words, positions, size: real(words, positions, size - 1),
+    }
+    for name, function in hashes.items():
+        with mock.patch.object(anchor_groups, "window_hashes", function):
+            found = find_duplicate_spans_by_anchors(texts, orders, n, groups=3, bundles=2)
+        assert found == expected, name
 
 
 def test_first_occurrences_are_the_earliest_of_each_distinct_window():
