@@ -56,9 +56,12 @@ from roots_pipeline.dedup.anchors import (
     words_view,
 )
 from roots_pipeline.dedup.suffix_array import ByteSpan, _merged_windows, merge_spans
+from roots_pipeline.errors import RootsError
 
 _WINDOW_SEED = 0x5EED_0002
-_MAX_POSITION_BITS = 44  # 16 TB of context in one group keeps 20 bits of hash in the sort keys
+# A group's context positions fit 32 bits: a position and a distance make one sort key of pairs.
+_MAX_POSITION_BITS = 32
+_CHUNK = 1 << 16  # elements per chunk of the chunked passes: their temporaries stay in the cache
 
 
 def window_hashes(words: np.ndarray, positions: np.ndarray, min_bytes: int) -> np.ndarray:
@@ -144,76 +147,88 @@ def _duplicate_positions(records: AnchorRecords) -> np.ndarray:
     if int(records.count.sum()) < 2:
         return np.empty(0, np.int64)
     position_bits = max(1, (len(records.data) - 1).bit_length())
-    assert position_bits <= _MAX_POSITION_BITS, len(records.data)
-    position_mask = np.uint64((1 << position_bits) - 1)
-    keys = _sorted_keys(records, position_mask)
-
-    # Runs of equal hash bits: the first key of each run is its head, the earliest window; the
-    # others follow it. A follower equal in bytes to its head is a duplicate.
-    follows = _followers(keys, position_mask)
-    if not len(follows):
-        return np.empty(0, np.int64)
-    new_run = np.concatenate(([True], follows[1:] != follows[:-1] + 1))
-    later = (keys[follows] & position_mask).astype(np.int64)
-    earlier = (keys[follows[new_run] - 1] & position_mask).astype(np.int64)[np.cumsum(new_run) - 1]
-    del keys, follows, new_run
-    duplicates, differ = _compared(records, later, earlier, position_bits)
+    if position_bits > _MAX_POSITION_BITS:
+        raise RootsError(f"a group of anchor records holds {len(records.data):,} bytes of context, more than "
+                         f"{1 << _MAX_POSITION_BITS:,}: use more groups")
+    keys = _sorted_keys(records, np.uint64((1 << position_bits) - 1))
+    pairs = _pairs(keys, position_bits)
+    del keys
+    duplicates, differ = _compared(records, pairs, position_bits)
     if not len(differ):
         return duplicates
-    # Hash collisions: a follower unlike its head can only repeat another such follower of its
-    # run (the head and the followers equal to it differ from it), so those are resolved alone.
+    # Hash collisions: a window unlike the first of its run can only repeat another such window
+    # of its run (the first and the windows equal to it differ from it): those are resolved alone.
     return np.union1d(duplicates, _exact_duplicates(_windows(records), differ))
 
 
-def _compared(records: AnchorRecords, later: np.ndarray, earlier: np.ndarray,
-              position_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return, each sorted, the positions of `later` whose window equals the window at the
-    matching position of `earlier` (smaller), and those whose window differs.
+def _pairs(keys: np.ndarray, position_bits: int) -> np.ndarray:
+    """Return, sorted, one value per window whose hash bits equal the previous key's: its
+    position << position_bits | its distance to the first window of its run of equal hash bits
+    (the earliest, as the keys of a run are sorted by position), a chunk of keys at a time.
 
-    Copied text makes diagonals: pairs (p, q), (p + 1, q + 1), …, one per window of the copy.
-    Sorted by p, a pair that continues a diagonal is equal when the pair before it was and the
-    last bytes of its two windows are: one byte compared instead of W, fetched in order, so
-    only the first pair of a diagonal is compared whole (W-byte values gathered at random)."""
-    size = records.min_bytes
-    distance = later - earlier
-    if 2 * position_bits <= 64:  # sort (p, distance) packed in one key: a sort, not an argsort
-        packed = np.sort(later.astype(np.uint64) << np.uint64(position_bits) | distance.astype(np.uint64))
-        later = (packed >> np.uint64(position_bits)).astype(np.int64)
-        distance = (packed & np.uint64((1 << position_bits) - 1)).astype(np.int64)
-        del packed
-    else:
-        order = np.argsort(later)
-        later, distance = later[order], distance[order]
-    earlier = later - distance
-    continues = np.zeros(len(later), bool)
-    continues[1:] = (later[1:] == later[:-1] + 1) & (distance[1:] == distance[:-1])
-    starts = np.flatnonzero(~continues)
-    windows = _windows(records)
-    same = np.empty(len(later), bool)
-    same[starts] = windows[later[starts]] == windows[earlier[starts]]
-    data, last = records.data, size - 1
-    rest = np.flatnonzero(continues)
-    same[rest] = data[later[rest] + last] == data[earlier[rest] + last]
-    # Equal where no pair from the diagonal's first to this one failed.
-    failed = np.cumsum(~same)
-    equal = failed == (failed - ~same)[starts][np.cumsum(~continues) - 1]
-    # After a failure on its diagonal, a pair is compared whole.
-    unsure = np.flatnonzero(~equal)
-    equal[unsure] = windows[later[unsure]] == windows[earlier[unsure]]
-    return later[equal], later[~equal]
-
-
-def _followers(keys: np.ndarray, position_mask: np.uint64) -> np.ndarray:
-    """Return the indices of the sorted keys whose hash bits equal their left neighbour's, a
-    chunk at a time (a temporary over all keys costs more in page faults than the compares)."""
-    chunk = 1 << 16
-    scratch = np.empty(min(chunk, len(keys)), np.uint64)
+    Sorted so, pairs follow the text, and a copied stretch makes a diagonal of pairs with one
+    distance. Chunks keep every temporary in the CPU cache (and out of fresh pages)."""
+    position_mask = np.uint64((1 << position_bits) - 1)
+    shift = np.uint64(position_bits)
     found = []
-    for begin in range(0, len(keys) - 1, chunk):
-        end = min(begin + chunk, len(keys) - 1)
-        differ = np.bitwise_xor(keys[begin + 1:end + 1], keys[begin:end], out=scratch[:end - begin])
-        found.append(np.flatnonzero(differ <= position_mask) + (begin + 1))
-    return np.concatenate(found)
+    head = 0  # key index of the first window of the current run
+    for begin in range(1, len(keys), _CHUNK):
+        end = min(begin + _CHUNK, len(keys))
+        follows = (keys[begin:end] ^ keys[begin - 1:end - 1]) <= position_mask
+        run_starts = np.where(follows, 0, np.arange(begin, end))
+        if follows[0]:
+            run_starts[0] = head
+        np.maximum.accumulate(run_starts, out=run_starts)
+        head = int(run_starts[-1])
+        later = np.flatnonzero(follows)
+        if len(later):
+            positions = keys[later + begin] & position_mask
+            found.append(positions << shift | (positions - (keys[run_starts[later]] & position_mask)))
+    pairs = np.concatenate(found) if found else np.empty(0, np.uint64)
+    pairs.sort()
+    return pairs
+
+
+def _compared(records: AnchorRecords, pairs: np.ndarray, position_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return, each sorted, the positions of the `_pairs` whose window equals the earlier
+    window of their pair, and those whose window differs.
+
+    On a diagonal, pairs (p, q), (p + 1, q + 1), …, a pair is equal when the pair before it was
+    and the last bytes of its two windows are: one byte compared, fetched in order, instead of
+    W bytes gathered at random; only the first pair of a diagonal is compared whole, and so is
+    every pair after a failure on its diagonal. A chunk of pairs at a time."""
+    windows = _windows(records)
+    data, last = records.data, records.min_bytes - 1
+    shift, mask = np.uint64(position_bits), np.uint64((1 << position_bits) - 1)
+    equal_found, differ_found = [], []
+    carried = (-2, -1, False)  # position, distance and verdict of the pair before the chunk
+    for begin in range(0, len(pairs), _CHUNK):
+        packed = pairs[begin:begin + _CHUNK]
+        later = (packed >> shift).astype(np.int64)
+        distance = (packed & mask).astype(np.int64)
+        earlier = later - distance
+        continues = np.empty(len(later), bool)
+        continues[0] = later[0] == carried[0] + 1 and distance[0] == carried[1]
+        continues[1:] = (later[1:] == later[:-1] + 1) & (distance[1:] == distance[:-1])
+        same = np.empty(len(later), bool)
+        whole = np.flatnonzero(~continues)
+        same[whole] = windows[later[whole]] == windows[earlier[whole]]
+        step = np.flatnonzero(continues)
+        same[step] = data[later[step] + last] == data[earlier[step] + last]
+        if continues[0] and not carried[2]:
+            same[0] = False
+        # Equal where no pair failed from its diagonal's first (or the chunk's first) to it.
+        segment = ~continues
+        segment[0] = True
+        failed = np.cumsum(~same)
+        equal = failed == (failed - ~same)[segment][np.cumsum(segment) - 1]
+        unsure = np.flatnonzero(~equal)
+        equal[unsure] = windows[later[unsure]] == windows[earlier[unsure]]
+        equal_found.append(later[equal])
+        differ_found.append(later[~equal])
+        carried = (int(later[-1]), int(distance[-1]), bool(equal[-1]))
+    empty = np.empty(0, np.int64)
+    return np.concatenate([empty, *equal_found]), np.concatenate([empty, *differ_found])
 
 
 def _exact_duplicates(windows: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -226,16 +241,22 @@ def _exact_duplicates(windows: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 
 def _locate(records: AnchorRecords, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (record index, window start in its document) of sorted window positions."""
-    if records.min_bytes > 1 and len(positions):
-        # Consecutive window positions lie in one record (W - 1 bytes separate two records' windows
-        # in `data`): one binary search a stretch.
-        stretch = np.concatenate(([True], positions[1:] != positions[:-1] + 1))
-        found = np.searchsorted(records.start, positions[stretch], side="right") - 1
-        record = found[np.cumsum(stretch) - 1]
-    else:
-        record = np.searchsorted(records.start, positions, side="right") - 1
-    return record, records.first[record] + (positions - records.start[record])
+    """Return (record index, window start in its document) of sorted window positions, a chunk
+    at a time. Consecutive positions lie in one record (W - 1 bytes part two records' windows
+    in `data`), so only the first of a stretch is searched for."""
+    record = np.empty(len(positions), np.intp)
+    starts = np.empty(len(positions), np.int64)
+    for begin in range(0, len(positions), _CHUNK):
+        chunk = positions[begin:begin + _CHUNK]
+        if records.min_bytes > 1:
+            stretch = np.concatenate(([True], chunk[1:] != chunk[:-1] + 1))
+            found = np.searchsorted(records.start, chunk[stretch], side="right") - 1
+            owner = found[np.cumsum(stretch) - 1]
+        else:
+            owner = np.searchsorted(records.start, chunk, side="right") - 1
+        record[begin:begin + len(chunk)] = owner
+        starts[begin:begin + len(chunk)] = records.first[owner] + (chunk - records.start[owner])
+    return record, starts
 
 
 def duplicate_windows(records: AnchorRecords) -> tuple[np.ndarray, np.ndarray]:

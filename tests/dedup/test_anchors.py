@@ -6,7 +6,9 @@ string in 10,000 documents, packing, and hash collisions forced on the group res
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import Iterator
 from unittest import mock
 
 import numpy as np
@@ -14,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roots_pipeline.dedup import anchor_groups
+from roots_pipeline.dedup import anchor_groups, anchors
 from roots_pipeline.dedup.anchor_groups import (
     duplicate_windows,
     find_duplicate_spans_by_anchors,
@@ -118,6 +120,25 @@ def test_any_hot_set_gives_the_same_spans(texts, n, rng):
     some = [anchor for anchor in every if rng.random() < 0.5]
     for hot in ([], every, some):
         assert find_duplicate_spans_by_anchors(data, orders, n, groups=3, hot=hot, bundles=2) == expected
+
+
+@contextlib.contextmanager
+def small_chunks(size: int) -> Iterator[None]:
+    """Cut every chunked pass into chunks of `size` elements."""
+    with mock.patch.object(anchor_groups, "_CHUNK", size), mock.patch.object(anchor_groups, "BLOCK", size), \
+            mock.patch.object(anchors, "BLOCK", size):
+        yield
+
+
+@settings(max_examples=60, deadline=None)
+@given(corpora, st.integers(1, 24), st.integers(1, 40), st.randoms())
+def test_chunks_cut_anywhere_give_the_same_spans(texts, n, chunk, rng):
+    # A few elements per chunk: runs, diagonals and stretches straddle chunk boundaries.
+    data = [text.encode("utf-8") for text in texts]
+    orders = random_orders(rng, len(data))
+    expected = in_reading_order(brute_force, data, orders, n)
+    with small_chunks(chunk):
+        assert find_duplicate_spans_by_anchors(data, orders, n, groups=2, bundles=2) == expected
 
 
 def planted_corpus(rng: random.Random, docs: int, multibyte: bool) -> list[bytes]:
@@ -294,11 +315,13 @@ def test_gather_ranges_cuts_long_ranges_and_reads_to_the_end():
 
 # --- group resolution -----------------------------------------------------------------------------
 
+@pytest.mark.parametrize("chunk", [None, 3])
 @pytest.mark.parametrize("n", [12, 20])
-def test_hash_collisions_do_not_change_the_answer(n):
+def test_hash_collisions_do_not_change_the_answer(n, chunk):
     rng = random.Random(9)
     texts = planted_corpus(rng, 40, multibyte=True)
     texts += [b"X" + text[1:] for text in texts[:10]]  # windows unlike another in their first byte only
+    texts += [text[:30] + b"X" + text[31:] for text in texts[10:20]]  # or in one byte inside
     orders = random_orders(rng, len(texts))
     expected = in_reading_order(duplicate_spans, texts, orders, n)
     real = anchor_groups.window_hashes
@@ -310,9 +333,13 @@ def test_hash_collisions_do_not_change_the_answer(n):
         "all but the first byte": lambda words, positions, size: real(words, positions + 1, size - 1),
         # Blind to the last byte: a diagonal of equal windows ends with a collision.
         "all but the last byte": lambda words, positions, size: real(words, positions, size - 1),
+        # Blind to the first half: diagonals of collisions, pairs unlike each other but alike in
+        # their last bytes.
+        "second half": lambda words, positions, size: real(words, positions + size // 2, size - size // 2),
     }
     for name, function in hashes.items():
-        with mock.patch.object(anchor_groups, "window_hashes", function):
+        with mock.patch.object(anchor_groups, "window_hashes", function), \
+                small_chunks(chunk) if chunk else contextlib.nullcontext():
             found = find_duplicate_spans_by_anchors(texts, orders, n, groups=3, bundles=2)
         assert found == expected, name
 
