@@ -158,7 +158,8 @@ def _duplicate_positions(records: AnchorRecords) -> np.ndarray:
         return duplicates
     # Hash collisions: a window unlike the first of its run can only repeat another such window
     # of its run (the first and the windows equal to it differ from it): those are resolved alone.
-    return np.union1d(duplicates, _exact_duplicates(_windows(records), differ))
+    # (A few dozen in 10^7 windows, the sort keys keeping 64 - log2(context bytes) hash bits.)
+    return np.sort(np.concatenate((duplicates, _exact_duplicates(_windows(records), differ))))
 
 
 def _pairs(keys: np.ndarray, position_bits: int) -> np.ndarray:
@@ -308,9 +309,10 @@ def first_occurrences(records: AnchorRecords) -> FirstWindows:
     from each bundle, whatever the repetition."""
     records = records.reading_order()
     is_first = np.zeros(len(records.data), bool)  # over data positions: window starts not repeated
-    lengths = records.count
-    before = np.cumsum(lengths) - lengths
-    is_first[_window_positions(records, 0, int(lengths.sum()), before)] = True
+    total = int(records.count.sum())
+    before = np.cumsum(records.count) - records.count
+    for begin in range(0, total, BLOCK):
+        is_first[_window_positions(records, begin, min(begin + BLOCK, total), before)] = True
     is_first[_duplicate_positions(records)] = False
     positions = np.flatnonzero(is_first)
     record, starts = _locate(records, positions)
