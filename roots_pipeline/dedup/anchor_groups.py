@@ -41,7 +41,6 @@ from roots_pipeline.dedup.anchors import (
     BLOCK,
     AnchorRecords,
     anchor_records,
-    concat_records,
     hash_words,
     hot_anchors,
     mix64,
@@ -51,7 +50,7 @@ from roots_pipeline.dedup.anchors import (
     split_groups,
     split_hot,
     splitmix64,
-    unpack_records,
+    unpack_group,
     word_plan,
     words_view,
 )
@@ -124,14 +123,15 @@ def _sorted_keys(records: AnchorRecords, position_mask: np.uint64) -> np.ndarray
     size = records.min_bytes
     total = int(records.count.sum())
     before = np.cumsum(records.count) - records.count
-    words = words_view(np.concatenate((records.data, np.zeros(8, np.uint8))))
     keys = np.empty(total, np.uint64)
     for begin in range(0, total, BLOCK):
         end = min(begin + BLOCK, total)
         positions = _window_positions(records, begin, end, before)
         low = int(positions[0])
-        # The block's 8-byte words copied out aligned: gathers from them are 6x faster.
-        block_words = np.array(words[low:int(positions[-1]) + size])
+        # The block's bytes, padded for 8-byte reads, as one aligned word per offset (gathers
+        # from aligned words are 6x faster).
+        block = np.concatenate((records.data[low:int(positions[-1]) + size], np.zeros(8, np.uint8)))
+        block_words = np.array(words_view(block))
         hashes = window_hashes(block_words, positions - low, size)
         hashes &= ~position_mask
         hashes |= positions.astype(np.uint64)
@@ -270,20 +270,11 @@ def duplicate_windows(records: AnchorRecords) -> tuple[np.ndarray, np.ndarray]:
 
 def resolve_group(values: Iterable[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """Return `duplicate_windows` of a group given as packed values (`pack_records`)."""
-    parts = [unpack_records(value) for value in values]
-    if not parts:
+    values = list(values)
+    if not values:
         return np.empty(0, np.uint64), np.empty(0, np.int64)
-    min_bytes = parts[0].min_bytes
-    # Only the callee holds each intermediate: the parts go once joined, the join once reordered.
-    return duplicate_windows(concat_records(_taken(parts), min_bytes))
-
-
-def _taken(items: list) -> list:
-    """Return the list's items in a new list and empty the list: the caller's name no longer
-    keeps them alive."""
-    taken = items[:]
-    items.clear()
-    return taken
+    # Only the callee holds the unpacked records: they go once put in reading order.
+    return duplicate_windows(unpack_group(values))
 
 
 @dataclass(frozen=True)

@@ -296,6 +296,36 @@ def test_damaged_packed_values_are_refused():
         unpack_records(zstandard.ZstdCompressor().compress(b"XXXX" + raw[4:]))
 
 
+def test_reading_order_sorts_records_in_any_arrangement():
+    rng = random.Random(21)
+    texts = planted_corpus(rng, 30, multibyte=False)
+    records = anchor_records(texts, random_orders(rng, len(texts)), np.arange(len(texts)), 10)
+    expected = np.lexsort((records.first, records.lo, records.hi))
+    blocks = np.split(np.arange(len(records)), np.flatnonzero(np.diff(records.doc.astype(np.int64))) + 1)
+    arrangements = {
+        "as made": np.arange(len(records)),
+        "documents shuffled": np.concatenate(rng.sample(blocks, len(blocks))),
+        "records shuffled": np.array(rng.sample(range(len(records)), len(records))),
+        "documents cut in two": np.concatenate([block[::-1] for block in blocks]),
+    }
+    for name, arrangement in arrangements.items():
+        ordered = records.take(arrangement).reading_order()
+        assert np.array_equal(ordered.first, records.first[expected]), name
+        assert np.array_equal(ordered.doc, records.doc[expected]), name
+        assert np.array_equal(ordered.contexts(), records.take(expected).contexts()), name
+
+
+def test_a_group_of_values_with_a_damaged_one_is_refused():
+    records = anchor_records([b"a" * 100, b"b" * 100], [(0, 0), (0, 1)], [0, 1], 20)
+    values = [pack_records(records.take(np.array([0]))), pack_records(records.take(np.array([1])))]
+    docs, starts = resolve_group(values)
+    assert docs.tolist() == [0] * 80 + [1] * 80 and starts.tolist() == list(range(1, 81)) * 2
+    with pytest.raises(RootsError):
+        resolve_group([values[0], values[1][:-4]])
+    with pytest.raises(RootsError):
+        resolve_group([values[0], b"nonsense"])
+
+
 def test_groups_partition_the_records_by_anchor():
     texts = planted_corpus(random.Random(2), 30, multibyte=False)
     records = anchor_records(texts, [(0, i) for i in range(30)], np.arange(30), 16)
