@@ -2,30 +2,34 @@
 path's first occurrences, and an in-process driver that runs the whole algorithm the way the
 Beam stage does (`dedup.anchors` has the algorithm, its exactness argument and cost model).
 
-Resolving a group. Its records (from any number of packed values, in any order) are put in
-reading order, (order hi, lo, first window start), with their contexts back to back in that
-order: a window's position in those bytes then grows with its position in reading order. Each
-window gets a 64-bit hash of its W bytes (`window_hashes`); the hash's top 64 - b bits and the
-window's position (b bits) make one uint64 key, and one in-place `np.sort` of the keys (a
-vectorised quicksort, about 10 ns a key, 6x faster than an argsort) puts equal-hash windows
-side by side, each run in reading order. Runs of one are unique windows. In a longer run every
-window is compared with the run's first, byte for byte (a memcmp each, vectorised); if all
-match, every window but the first is a duplicate. A run with any mismatch (a hash collision,
-likelier with the truncated hash: a few dozen pairs in 10^7 windows) is resolved exactly
-instead: its windows sorted stably by their bytes, the first of each set of equal bytes
-survives. So the hash decides only the speed, never the answer.
+Resolving a group (`resolve_group`). Its packed values, any number in any order, are
+decompressed into one buffer (`unpack_group`), and the records are put in reading order,
+(order hi, lo, first window start), with their contexts back to back in that order (a sort of
+documents, then one gather; nothing when one value already is): a window's position in those
+bytes then grows with its position in reading order. Then:
 
-Memory of a group, per byte of context (0.27 window and 0.015 record per context byte at W = 50):
+1. Keys. Each window gets a 64-bit hash of its W bytes (`window_hashes`); the hash's top
+   64 - b bits and the window's position (b bits) make one uint64 key, and one in-place
+   `np.sort` (a vectorised quicksort, about 10 ns a key, 6x faster than an argsort) puts
+   equal-hash windows side by side, each run in reading order, its first the earliest.
+2. Pairs. Every window but the first of a run is paired with that first window; the pairs are
+   sorted by position (one key: position, distance), so they follow the text.
+3. Verification, byte for byte. A copied stretch makes a *diagonal* of pairs (p, q),
+   (p + 1, q + 1), …: its first pair is compared whole (W bytes), each next one by the one byte
+   that enters both windows. A pair whose bytes match is a duplicate. One that does not (a
+   hash collision, likelier with the truncated hash: a few dozen in 10^7 windows) can only
+   repeat another such window of its run: those are resolved exactly, sorted stably by their
+   bytes, the first of each set of equal bytes surviving. The hash decides only the speed.
 
-    the packed values                                       about 0.25 B (zstd)
-    contexts unpacked                                       1 B
-    contexts again in reading order (when the values are    1 B
-    not already: several values), the unpacked freed after
-    per window: sort key (8 B)                              8 B × 0.27 = 2.2 B
-    per record: 8 columns and their reordered copies        about 130 B × 0.015 = 2 B
-    ------------------------------------------------------------------------------------
-    about 6.5 bytes per byte of context at the peak, plus a block's temporaries (BLOCK
-    windows); duplicates found: 16 bytes each (document key and start) and their chains
+Every pass over windows or pairs goes a block or chunk at a time: temporaries the size of the
+group would cost more in page faults than the work. A group holds at most 4 GiB of context
+(positions and distances share a 64-bit key); beyond, `RootsError` asks for more groups.
+
+Memory of a group: measured (`bench/anchors.py`, tracemalloc) about 5.5 bytes per byte of
+context at the peak plus its packed values (0.25), with 17 % or 45 % of the windows
+duplicates: the unpacked contexts (1 B), the contexts in reading order (1 B, when several
+values), one sort key per window (8 B × 0.27 window per context byte), the records' columns
+(about 130 B × 0.015 record per context byte), and the pairs (8 B per duplicate window).
 """
 
 from __future__ import annotations

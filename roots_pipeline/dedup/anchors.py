@@ -24,7 +24,9 @@ fingerprinting", SIGMOD 2003; here used to partition windows, not to sample them
    then leftmost". The choice depends on the window's bytes only (positions enter only through
    their differences), so every copy of a window has its anchor at the same offset, with the
    same 64-bit gram hash. Sliding minima in O(n): a sparse table (minima of 1, 2, 4, … grams,
-   then two overlapping power-of-two spans), 6 numpy passes for w = 35.
+   then two overlapping power-of-two spans), 6 contiguous numpy passes for w = 35, measured
+   faster here than van Herk / Gil-Werman's 3 (their prefix and suffix minima are
+   accumulations along short rows).
 3. Records. The argmin is monotone in the window start, so the windows sharing an anchor form
    a contiguous range of starts. One *record* is a maximal run of consecutive window starts of
    one document whose anchors have the same 64-bit hash (consecutive anchor positions with one
@@ -32,42 +34,52 @@ fingerprinting", SIGMOD 2003; here used to partition windows, not to sample them
    anchor of its own and a record per byte). Records partition the window starts 0..len - W of
    every document. A record is (anchor hash, order hi, lo, document key, first window start,
    number of windows c, context = doc[first : first + c + W - 1]): every byte of its windows.
-4. Groups. Records go to group `anchor % M`. Equal windows have equal anchor hashes, so every
-   copy of a window lands in one group, which resolves them alone (`dedup.anchor_groups`):
-   windows hashed from their bytes, sorted by (hash, reading rank), equal-hash runs verified
-   byte for byte; the first of each run of equal bytes survives, the others are duplicates.
+4. Groups. Records go to group `anchor % M`, packed per bundle and group (`pack_records`, zstd).
+   Equal windows have equal anchor hashes, so every copy of a window lands in one group, which
+   resolves them alone (`dedup.anchor_groups`): windows hashed from their bytes, sorted by
+   (hash, reading order), equal-hash runs verified byte for byte; the first of each set of
+   equal windows survives, the others are duplicates.
 5. Hot anchors. A boilerplate window repeated 10^8 times would put 10^8 records in one group.
-   Anchors whose estimated context bytes exceed a budget (`sample_anchor_bytes` on 1 document
-   in R, `hot_anchors`) are *hot*: their records go to no group; instead each bundle emits its
-   distinct hot windows with their first position (`anchor_groups.first_occurrences`), a
-   Combine keyed by the window's bytes keeps the minimum (hi, lo, offset), and each document
-   removes its hot windows but the first occurrences that name it
-   (`anchor_groups.hot_duplicate_starts`). Bounded memory whatever the repetition.
+   An anchor is *hot* when its estimated context bytes exceed a budget: each bundle sums the
+   context bytes of its sampled documents' records per anchor (`sample_anchor_bytes`: 1
+   document in R, chosen by a hash of the document key), the sums are added over all bundles,
+   and `hot_anchors` keeps those whose sum × R exceeds the budget. Hot records go to no group;
+   each bundle emits its distinct hot windows with their first position
+   (`anchor_groups.first_occurrences`), a Combine keyed by the window's bytes keeps the least
+   (hi, lo, offset), and each document removes its hot windows but the first occurrences that
+   name it (`anchor_groups.hot_duplicate_starts`). Bounded memory whatever the repetition.
 
 Exactness. A window's anchor hash is a function of its bytes, so all copies of a window are in
 records of one anchor hash: in one group if the anchor is cold, all in the hot path if it is
 hot. Either place sees every copy and keeps exactly the earliest, so the answer does not depend
-on M, on the hot set (a sampling estimate: a wrong estimate costs memory, never exactness), on
-bundles, or on the order records arrive in. Hash collisions (gram or window) only bring unequal
-windows together; equal-hash runs are compared byte for byte, and a run whose bytes differ is
-resolved by sorting its windows' bytes.
+on M, on the hot set (a sampling estimate: a wrong one costs memory, never exactness), on the
+bundles, or on the order values arrive in. Hash collisions (gram or window) only bring unequal
+windows together, and windows are compared byte for byte before one is called a duplicate.
 
-Cost model (W = 50, k = 16, w = 35; figures measured by `bench/anchors.py` on the demo text
-repeated and mutated, one core; see its docstring for the run):
+Cost model (W = 50, k = 16, w = 35), measured by `bench/anchors.py` on the demo's words
+resampled into 50 MB with 20 % of the segments copied (19 % of the bytes removed), one core of
+the shared 2-core development machine (CPU seconds):
 
-    records per input byte        about 2 / (w + 1) = 0.056 (one per 18 window starts)
-    context bytes per input byte  1 + (W - 1) × records per byte ≈ 3.7 (record i's context
-                                  overlaps the next record's by W - 1 bytes)
-    packed record bytes           (`pack_records`, zstd) ≈ 0.9 per input byte: the shuffle
-    work per byte                 O(1): the gram hashes, 6 sliding-minimum passes, one window
-                                  hash and one sort slot per window start; nothing grows
-                                  with the corpus but the sort's log factor inside a group
-    group memory                  about 6 bytes per byte of context (`anchor_groups`): the
-                                  contexts, 13 bytes per window (0.27 window per context byte)
-                                  and 64 per record; pick M so that a group's context fits
+    records per input byte        0.055, as 2 / (w + 1) predicts (one per 18 window starts)
+    context bytes per input byte  3.65 = 1 + (W - 1) × records per byte: a record's context
+                                  overlaps its neighbours' by W - 1 bytes
+    packed bytes per input byte   what the shuffle carries (zstd level 3): 0.77 when all of a
+                                  bundle's records go to one group (neighbouring contexts
+                                  compress against each other), 1.41 with 16 groups, 2.36 with
+                                  256, 3.0 with 4,096 (packs of a few hundred bytes, where the
+                                  columns and zstd's frame weigh): keep packs large
+    work per input byte           constant: about 95 ns (10 MB/s; the suffix array, one per
+                                  language, 8 MB/s on the same texts): anchor records 12,
+                                  groups and zstd 25, unpacking and reading order 13, window
+                                  hashes and the sort 29, verification and spans 16. Only the
+                                  sort's log factor and cache misses grow with a group's size
+    group memory                  about 5.5 bytes per byte of context, plus the packed values
+                                  (`anchor_groups`): choose M so a group's context fits
 
-`anchor_records` holds its texts joined (1 byte per byte), the records (3.7 bytes per byte of
-text, mostly contexts) and a block's temporaries.
+`anchor_records` holds the texts joined (1 byte per byte of text), the records' columns (7 × 8
+bytes a record, 3 bytes per byte of text) and a block's temporaries; packing gathers each
+group's contexts in chunks as zstd consumes them. Fixed costs: about 0.1 ms a packed value and
+0.1 ms a group, so a value should carry at least some 100 kB.
 """
 
 from __future__ import annotations
