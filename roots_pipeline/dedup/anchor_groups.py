@@ -25,8 +25,8 @@ Every pass over windows or pairs goes a block or chunk at a time: temporaries th
 group would cost more in page faults than the work. A group holds at most 4 GiB of context
 (positions and distances share a 64-bit key); beyond, `RootsError` asks for more groups.
 
-Memory of a group: measured (`bench/anchors.py`, tracemalloc) about 5.5 bytes per byte of
-context at the peak plus its packed values (0.25), with 17 % or 45 % of the windows
+Memory of a group: measured (`bench/anchors.py`, tracemalloc) 5.4-5.8 bytes per byte of
+context at the peak, its packed values (0.25) included, with 17 % or 45 % of the windows
 duplicates: the unpacked contexts (1 B), the contexts in reading order (1 B, when several
 values), one sort key per window (8 B × 0.27 window per context byte), the records' columns
 (about 130 B × 0.015 record per context byte), and the pairs (8 B per duplicate window).

@@ -57,24 +57,26 @@ bundles, or on the order values arrive in. Hash collisions (gram or window) only
 windows together, and windows are compared byte for byte before one is called a duplicate.
 
 Cost model (W = 50, k = 16, w = 35), measured by `bench/anchors.py` on the demo's words
-resampled into 50 MB with 20 % of the segments copied (19 % of the bytes removed), one core of
-the shared 2-core development machine (CPU seconds):
+resampled into 50 MB with 20 % of the segments copied (19 % of the bytes removed), pooled as
+one language in bundles of 4 MB and 3 groups, one core of the shared 2-core development
+machine (CPU seconds):
 
     records per input byte        0.055, as 2 / (w + 1) predicts (one per 18 window starts)
     context bytes per input byte  3.65 = 1 + (W - 1) × records per byte: a record's context
                                   overlaps its neighbours' by W - 1 bytes
-    packed bytes per input byte   what the shuffle carries (zstd level 3): 0.77 when all of a
-                                  bundle's records go to one group (neighbouring contexts
-                                  compress against each other), 1.41 with 16 groups, 2.36 with
-                                  256, 3.0 with 4,096 (packs of a few hundred bytes, where the
-                                  columns and zstd's frame weigh): keep packs large
-    work per input byte           constant: about 95 ns (10 MB/s; the suffix array, one per
-                                  language, 8 MB/s on the same texts): anchor records 12,
-                                  groups and zstd 25, unpacking and reading order 13, window
-                                  hashes and the sort 29, verification and spans 16. Only the
-                                  sort's log factor and cache misses grow with a group's size
-    group memory                  about 5.5 bytes per byte of context, plus the packed values
-                                  (`anchor_groups`): choose M so a group's context fits
+    packed bytes per input byte   what the shuffle carries (zstd level 3): 0.8-0.9 when all of
+                                  a bundle's records go to one group (neighbouring contexts
+                                  compress against each other), 1.4-1.9 with 16 groups, 2.4-3.0
+                                  with 256, 3.0-3.6 with 4,096 (packs of a few hundred bytes,
+                                  where columns and frames weigh): keep packs large
+    work per input byte           constant: 130 ns (7.3 MB/s; one suffix array of the 50 MB,
+                                  5.7 MB/s; per language, 9.3 against 7.5 MB/s): anchor records
+                                  12, groups and zstd 35, unpacking and reading order 28 (the
+                                  13 values of a group interleave), window hashes and the sort
+                                  28, verification and spans 26. Only the sort's log factor and
+                                  cache misses grow with a group's size
+    group memory                  about 5.8 bytes per byte of context at the peak, its packed
+                                  values included (`anchor_groups`): choose M so it fits
 
 `anchor_records` holds the texts joined (1 byte per byte of text), the records' columns (7 × 8
 bytes a record, 3 bytes per byte of text) and a block's temporaries; packing gathers each
