@@ -58,7 +58,7 @@ from roots_pipeline.dedup.anchors import (
     word_plan,
     words_view,
 )
-from roots_pipeline.dedup.suffix_array import ByteSpan, _merged_windows, merge_spans
+from roots_pipeline.dedup.suffix_array import ByteSpan, merge_spans, merged_windows
 from roots_pipeline.errors import RootsError
 
 _WINDOW_SEED = 0x5EED_0002
@@ -284,13 +284,14 @@ def resolve_group(values: Iterable[bytes]) -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class FirstWindows:
     """Distinct windows and where each first occurs: `windows[i]` (W bytes) at byte `start[i]`
-    of the document keyed `doc[i]`, of order key (hi[i], lo[i])."""
+    of the document keyed `doc[i]` (second key `batch[i]`), of order key (hi[i], lo[i])."""
 
     windows: np.ndarray  # uint8, (n, W)
     hi: np.ndarray
     lo: np.ndarray
     start: np.ndarray
     doc: np.ndarray
+    batch: np.ndarray
 
     def __len__(self) -> int:
         return len(self.start)
@@ -312,7 +313,8 @@ def first_occurrences(records: AnchorRecords) -> FirstWindows:
     positions = np.flatnonzero(is_first)
     record, starts = _locate(records, positions)
     values = _windows(records)[positions].view(np.uint8).reshape(len(positions), records.min_bytes)
-    return FirstWindows(values, records.hi[record], records.lo[record], starts, records.doc[record])
+    return FirstWindows(values, records.hi[record], records.lo[record], starts, records.doc[record],
+                        records.batch[record])
 
 
 def hot_duplicate_starts(hot_starts: np.ndarray, first_starts: np.ndarray) -> np.ndarray:
@@ -392,7 +394,7 @@ def find_duplicate_spans_by_anchors(texts: Sequence[bytes], orders: Sequence[tup
         for begin, end in zip(bounds[:-1], bounds[1:], strict=True):
             doc = int(hot_docs[begin])
             duplicates = hot_duplicate_starts(hot_starts[begin:end], np.asarray(first_starts[doc], np.int64))
-            spans[doc].extend(_merged_windows(duplicates, min_bytes))
+            spans[doc].extend(merged_windows(duplicates, min_bytes))
     return [merge_spans(spans[index]) if index in spans else [] for index in range(len(texts))]
 
 

@@ -252,6 +252,7 @@ class AnchorRecords:
     hi: np.ndarray  # uint64, the document's order key
     lo: np.ndarray  # uint64
     doc: np.ndarray  # uint64, the caller's key of the document
+    batch: np.ndarray  # uint64, the caller's second key of the document (the stage: its batch)
     first: np.ndarray  # int64, first window start, a byte offset in the document
     count: np.ndarray  # int64, windows of the record (at least 1)
     start: np.ndarray  # int64, where the record's context starts in `data`
@@ -268,8 +269,8 @@ class AnchorRecords:
         """Return the records at `indices` (any order); they share `data`."""
         anchor = None if self.anchor is None else self.anchor[indices]
         return AnchorRecords(self.min_bytes, anchor, self.hi[indices], self.lo[indices],
-                             self.doc[indices], self.first[indices], self.count[indices], self.start[indices],
-                             self.data)
+                             self.doc[indices], self.batch[indices], self.first[indices], self.count[indices],
+                             self.start[indices], self.data)
 
     def contexts(self) -> np.ndarray:
         """Return the records' contexts back to back, in record order."""
@@ -282,8 +283,8 @@ class AnchorRecords:
         offsets = np.cumsum(lengths) - lengths
         if not len(self) or np.array_equal(self.start, self.start[0] + offsets):
             return self
-        return AnchorRecords(self.min_bytes, self.anchor, self.hi, self.lo, self.doc, self.first, self.count,
-                             offsets, self.contexts())
+        return AnchorRecords(self.min_bytes, self.anchor, self.hi, self.lo, self.doc, self.batch, self.first,
+                             self.count, offsets, self.contexts())
 
     def reading_order(self) -> AnchorRecords:
         """Return the records sorted by (hi, lo, first), contexts back to back in that order: a
@@ -316,7 +317,7 @@ def _reading_permutation(hi: np.ndarray, lo: np.ndarray, first: np.ndarray) -> n
 def empty_records(min_bytes: int) -> AnchorRecords:
     """Return records of no document."""
     u64, i64 = np.empty(0, np.uint64), np.empty(0, np.int64)
-    return AnchorRecords(min_bytes, u64, u64, u64, u64, i64, i64, i64, np.empty(0, np.uint8))
+    return AnchorRecords(min_bytes, u64, u64, u64, u64, u64, i64, i64, i64, np.empty(0, np.uint8))
 
 
 def concat_records(parts: Sequence[AnchorRecords], min_bytes: int) -> AnchorRecords:
@@ -330,7 +331,7 @@ def concat_records(parts: Sequence[AnchorRecords], min_bytes: int) -> AnchorReco
     anchors = [part.anchor for part in parts]
     anchor = None if any(column is None for column in anchors) else np.concatenate(anchors)
     columns = [np.concatenate([getattr(part, name) for part in parts])
-               for name in ("hi", "lo", "doc", "first", "count")]
+               for name in ("hi", "lo", "doc", "batch", "first", "count")]
     start = np.concatenate([part.start + shift for part, shift in zip(parts, shifts, strict=True)])
     return AnchorRecords(min_bytes, anchor, *columns, start, np.concatenate([part.data for part in parts]))
 
@@ -373,15 +374,18 @@ def gathered_chunks(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -
 
 
 def anchor_records(texts: Sequence[bytes], orders: np.ndarray | Sequence[tuple[int, int]],
-                   docs: np.ndarray | Sequence[int], min_bytes: int) -> AnchorRecords:
+                   docs: np.ndarray | Sequence[int], min_bytes: int,
+                   batches: np.ndarray | Sequence[int] | None = None) -> AnchorRecords:
     """Return the anchor records of documents (any order), in reading order: `texts` their
     UTF-8 bytes, `orders` their (hi, lo) order keys, `docs` a uint64 key each that results name
-    them by. The records' contexts are views of the texts joined (no copy).
+    them by, `batches` a second uint64 key each that travels with it (default 0). The records'
+    contexts are views of the texts joined (no copy).
 
     Documents shorter than `min_bytes` have no window and no record."""
     assert min_bytes >= 1, min_bytes
     orders = np.asarray(orders, dtype=np.uint64).reshape(-1, 2)
     docs = np.asarray(docs, dtype=np.uint64)
+    batches = np.zeros(len(docs), np.uint64) if batches is None else np.asarray(batches, dtype=np.uint64)
     assert len(orders) == len(docs) == len(texts), (len(orders), len(docs), len(texts))
     lengths = np.fromiter((len(text) for text in texts), np.int64, count=len(texts))
     chosen = np.flatnonzero(lengths >= min_bytes)
@@ -417,7 +421,7 @@ def anchor_records(texts: Sequence[bytes], orders: np.ndarray | Sequence[tuple[i
     count = np.minimum(following, valid_ends[row]) - start
     original = chosen[row]
     return AnchorRecords(min_bytes, anchor, orders[original, 0], orders[original, 1], docs[original],
-                         start - doc_starts[row], count, start, data)
+                         batches[original], start - doc_starts[row], count, start, data)
 
 
 # --- groups and packing ---------------------------------------------------------------------------
@@ -451,6 +455,7 @@ def pack_records(records: AnchorRecords, level: int = ZSTD_LEVEL) -> bytes:
         hi         D × uint64    order key of each document, in order of first appearance
         lo         D × uint64
         doc        D × uint64    the caller's key of each document
+        batch      D × uint64    the caller's second key of each document
         row        R × uint32    each record's document: an index into the three columns above
         first      R × uint32    first window start (byte offset in the document)
         count      R × uint32    windows of the record
@@ -471,7 +476,8 @@ def pack_records(records: AnchorRecords, level: int = ZSTD_LEVEL) -> bytes:
     lengths = records.context_lengths
     columns = [np.frombuffer(_HEADER.pack(_MAGIC, records.min_bytes, len(keys), len(records)), np.uint8),
                records.hi[first_of].astype("<u8"), records.lo[first_of].astype("<u8"),
-               records.doc[first_of].astype("<u8"), rank[row].astype("<u4"), records.first.astype("<u4"),
+               records.doc[first_of].astype("<u8"), records.batch[first_of].astype("<u8"),
+               rank[row].astype("<u4"), records.first.astype("<u4"),
                records.count.astype("<u4")]
     size = sum(column.nbytes for column in columns) + int(lengths.sum())
     # Streamed: the contexts are compressed chunk by chunk as they are gathered, never joined.
@@ -540,7 +546,7 @@ def unpack_group(values: Iterable[bytes]) -> AnchorRecords:
                          "in one group")
     anchors = None
     columns = [np.concatenate([getattr(part, name) for part in parts])
-               for name in ("hi", "lo", "doc", "first", "count", "start")]
+               for name in ("hi", "lo", "doc", "batch", "first", "count", "start")]
     return AnchorRecords(min_bytes, anchors, *columns, buffer)
 
 
@@ -572,7 +578,7 @@ def _parsed(raw: np.ndarray, begin: int, end: int) -> AnchorRecords:
         position += nbytes
         return values
 
-    hi, lo, doc = (column("<u8", documents).astype(np.uint64) for _ in range(3))
+    hi, lo, doc, batch = (column("<u8", documents).astype(np.uint64) for _ in range(4))
     row = column("<u4", count).astype(np.intp)
     first = column("<u4", count).astype(np.int64)
     windows = column("<u4", count).astype(np.int64)
@@ -582,7 +588,7 @@ def _parsed(raw: np.ndarray, begin: int, end: int) -> AnchorRecords:
     if count and int(row.max()) >= documents:
         raise RootsError(f"anchor records: a record of document {int(row.max())} of {documents}")
     lengths = windows + (min_bytes - 1)
-    return AnchorRecords(min_bytes, None, hi[row], lo[row], doc[row], first, windows,
+    return AnchorRecords(min_bytes, None, hi[row], lo[row], doc[row], batch[row], first, windows,
                          position + np.cumsum(lengths) - lengths, raw)
 
 

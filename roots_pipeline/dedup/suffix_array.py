@@ -1,7 +1,11 @@
-"""Exact-substring deduplication with a suffix array: ROOTS's last dedup (Lee et al. 2022), exact
-and with a memory bound.
+"""Exact-substring deduplication with one suffix array (Lee et al. 2022): the reference answer,
+and the span helpers the `suffix_array_dedup` stage uses.
 
-Semantics. The documents of a language, in ascending id order, form a corpus of UTF-8 bytes; a
+The stage itself finds duplicates by charged anchors (`dedup.anchors`), whose work is linear in
+the corpus; `duplicate_spans` here is the same answer from one suffix array over all the texts,
+which the tests compare the anchors with and `bench/suffix_array.py` times them against.
+
+Semantics. The documents of a language, in reading order, form a corpus of UTF-8 bytes; a
 window is `min_bytes` (N) consecutive bytes of one document (a window never spans two documents).
 A window is a *duplicate* when the same N bytes start at an earlier position of the corpus: in an
 earlier document, or earlier in the same document (overlaps allowed). The union of the duplicate
@@ -19,33 +23,9 @@ chunk (not with an LCP array: Kasai's algorithm needs 8 more bytes per byte of t
 answer needed only as "at least N"); windows holding a 0xFF cross a document boundary and never
 join a run.
 
-Memory bound. A corpus is cut, in id order, into k parts of at most `part_bytes` each (text plus
-one separator per document). Part j's duplicates are the windows with an earlier occurrence in
-parts 0..j, so one suffix array over each *pair* of parts (i < j, part i first) finds every one
-of them: in that array, a window of part j with an earlier occurrence in part i, or earlier in
-part j, is a non-smallest start of its run, and so is a window of part i with an earlier
-occurrence in part i. The union over the pairs is exactly the answer, and every job holds at
-most two parts. Cost: k(k-1)/2 suffix arrays over at most 2 parts each (one array when k = 1),
-about (k-1) times the corpus size sorted in all: the work grows as size² / part size, so parts
-should be as large as memory allows.
-
-RAM per byte of text n of one job (n at most 2 × `part_bytes`), measured peaks in
-`bench/suffix_array.py`:
-
-    the joined corpus       1 B
-    suffix array            4 B   (8 B once n reaches 2**31: libdivsufsort's 64-bit variant)
-    duplicate-start mask    1 B
-    ------------------------------
-    total                   6 B per byte of text, plus a fixed 64 MB of per-chunk buffers
-                            (CHUNK_BYTES: gathered windows, masks and run ids of a chunk)
-                            and 16 B per document (offsets)
-
-`joined_duplicate_spans` takes the corpus already joined (the Beam stage assembles it from part
-files, `dedup.part_files`); `duplicate_spans` joins separate texts first, and also holds them:
-7 B per byte.
-
-A job over two parts of 128 MB holds about 1.6 GB. The output spans are small: at most one
-pair of integers per N duplicate bytes.
+RAM per byte of text n: the joined corpus 1 B, the suffix array 4 B (8 B once n reaches 2**31),
+the duplicate-start mask 1 B, plus a fixed 64 MB of per-chunk buffers (`CHUNK_BYTES`) and 16 B
+per document; `duplicate_spans` also holds the texts (7 B per byte).
 """
 
 from __future__ import annotations
@@ -64,7 +44,6 @@ _CHUNK_BYTES_PER_SLOT = 64
 
 ByteSpan = tuple[int, int]
 CharSpan = tuple[int, int]
-Job = tuple[int, int]
 
 _WHITESPACE = re.compile(r"\s")
 
@@ -72,32 +51,20 @@ _WHITESPACE = re.compile(r"\s")
 def duplicate_spans(texts: Sequence[bytes], min_bytes: int) -> list[list[ByteSpan]]:
     """Return, per text, the merged byte spans of its windows of `min_bytes` that start earlier.
 
-    `texts` are in corpus order (ascending document id). This is one job: the whole corpus, or
-    a pair of parts (the earlier one first). Spans are half-open and sorted.
+    `texts` are in reading order. Spans are half-open and sorted.
     """
+    assert min_bytes >= 1, min_bytes
     if not texts:
         return []
     corpus = SEPARATOR.join([*texts, b""])  # a separator after every text, without a second copy
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    return joined_duplicate_spans(corpus, lengths, min_bytes)
-
-
-def joined_duplicate_spans(corpus: bytes | np.ndarray, lengths: np.ndarray,
-                           min_bytes: int) -> list[list[ByteSpan]]:
-    """Return `duplicate_spans` of texts already joined: `corpus` holds each text followed by one
-    SEPARATOR, `lengths` their byte lengths. A job that assembles its corpus in place (from part
-    files) never holds the texts a second time."""
-    assert min_bytes >= 1, min_bytes
-    assert len(corpus) == int(lengths.sum()) + len(lengths), (len(corpus), len(lengths))
-    if not len(lengths):
-        return []
     starts = np.cumsum(lengths + 1) - 1 - lengths  # each text's offset in the corpus
     dup = _duplicate_starts(corpus, min_bytes)
     found: list[list[ByteSpan]] = [[] for _ in range(len(lengths))]
     # One reduceat finds the texts with any duplicate start; only their slices are scanned.
     for index in np.flatnonzero(np.logical_or.reduceat(dup, starts)):
         begin = int(starts[index])
-        found[index] = _merged_windows(np.flatnonzero(dup[begin:begin + int(lengths[index])]), min_bytes)
+        found[index] = merged_windows(np.flatnonzero(dup[begin:begin + int(lengths[index])]), min_bytes)
     return found
 
 
@@ -154,7 +121,7 @@ def _duplicate_starts(corpus: bytes | np.ndarray, min_bytes: int) -> np.ndarray:
     return dup
 
 
-def _merged_windows(window_starts: np.ndarray, min_bytes: int) -> list[ByteSpan]:
+def merged_windows(window_starts: np.ndarray, min_bytes: int) -> list[ByteSpan]:
     """Return the union of [s, s + N) over sorted window starts as disjoint, sorted spans."""
     if not len(window_starts):
         return []
@@ -173,55 +140,6 @@ def merge_spans(spans: Iterable[ByteSpan]) -> list[ByteSpan]:
         else:
             merged.append([start, end])
     return [(start, end) for start, end in merged]
-
-
-def plan_parts(sizes: Sequence[int], budget: int) -> list[int]:
-    """Return the index of the first unit of each part: consecutive units, at most `budget` bytes
-    a part unless one unit alone is larger (it then makes a part of its own)."""
-    firsts: list[int] = []
-    total = 0
-    for index, size in enumerate(sizes):
-        if not firsts or (total and total + size > budget):
-            firsts.append(index)
-            total = 0
-        total += size
-    return firsts
-
-
-def pair_jobs(parts: int) -> list[Job]:
-    """Return the jobs covering `parts` parts: every pair (i, j), i < j; (0, 0) for one part."""
-    if parts <= 1:
-        return [(0, 0)] if parts == 1 else []
-    return [(i, j) for i in range(parts) for j in range(i + 1, parts)]
-
-
-def jobs_of_part(part: int, parts: int) -> list[Job]:
-    """Return the jobs a part's documents take part in (parts - 1 of them, or the single one)."""
-    if parts == 1:
-        return [(0, 0)]
-    return [(min(part, other), max(part, other)) for other in range(parts) if other != part]
-
-
-def find_duplicate_spans(texts: Sequence[bytes], min_bytes: int,
-                         part_bytes: int | None = None) -> list[list[ByteSpan]]:
-    """Return `duplicate_spans` of a corpus computed part by part, the way the Beam stage does.
-
-    With `part_bytes` the texts are cut into parts (text plus separator bytes) and the pair jobs
-    run one after another; the result equals the single-job one. Used by tests and the bench.
-    """
-    if part_bytes is None:
-        return duplicate_spans(texts, min_bytes)
-    firsts = plan_parts([len(t) + 1 for t in texts], part_bytes)
-    bounds = [*firsts, len(texts)]
-    found: list[list[ByteSpan]] = [[] for _ in texts]
-    for i, j in pair_jobs(len(firsts)):
-        members = list(range(bounds[i], bounds[i + 1]))
-        if j != i:
-            members += range(bounds[j], bounds[j + 1])
-        for index, spans in zip(members, duplicate_spans([texts[m] for m in members], min_bytes),
-                                strict=True):
-            found[index].extend(spans)
-    return [merge_spans(spans) for spans in found]
 
 
 def character_spans(text: str, byte_spans: Iterable[ByteSpan]) -> list[CharSpan]:

@@ -2,9 +2,8 @@
 
 What the run folder holds is defined in `output.run_folder`. `stats.json` is byte-identical
 across re-runs of the same inputs. `scratch/` holds files that steps pass to later steps instead
-of shuffling them (the suffix-array dedup's texts, the shard writers' parts); it is deleted when
-the pipeline finishes (and, on local runners, when it fails or is interrupted; else by the next
-run of the recipe).
+of shuffling them (the shard writers' parts); it is deleted when the pipeline finishes (and, on
+local runners, when it fails or is interrupted; else by the next run of the recipe).
 """
 
 from __future__ import annotations

@@ -1,27 +1,39 @@
-"""ROOTS's exact-substring dedup (Lee et al.'s suffix array) as a corpus stage, per language.
+"""ROOTS's exact-substring dedup as a corpus stage, per language: every substring of at least
+`min_bytes` UTF-8 bytes that occurs more than once among a language's documents (across datasets
+and sources) keeps its first occurrence in reading order and loses the others. ROOTS ran Lee et
+al.'s suffix-array tool per language with a 50-byte threshold; that tool removes every copy,
+this stage keeps the first. The answer is exactly what one suffix array over the language's
+texts in reading order gives (`dedup.suffix_array.duplicate_spans`, the reference the tests
+compare with), but the work is linear in the corpus: charged anchors (`dedup.anchors`, which
+has the algorithm, its exactness argument and the measured cost model).
 
-The algorithm and its exact semantics are in `roots_pipeline.dedup.suffix_array`: every substring
-of at least `min_bytes` UTF-8 bytes that occurs more than once among a language's documents
-(across datasets and sources) keeps its first occurrence, in ascending document id order, and
-loses the others. ROOTS ran Lee et al.'s tool per language with a 50-byte threshold; that tool
-removes every copy, this stage keeps one.
+Reading order: sources in recipe order, files in sorted path order, records by position
+(`Document.order`); a document's key in it is (order >> 64, order mod 2**64), unique in a run.
 
-Shape of the Beam graph, so that no worker ever holds a language:
+Shape of the Beam graph, none of whose steps holds a language:
 
-1. sizes: bytes per (language, 16-bit id prefix) — ids are hashes, so prefixes spread evenly —
-   summed by a CombinePerKey; per language, consecutive prefixes are cut into parts of at most
-   `part_mb` (a side input of a few part boundaries per language);
-2. jobs: every document of at least `min_bytes` bytes is written, as UTF-8, to a file of its
-   part in the run's scratch folder (`dedup.part_files`: one or more per worker bundle, language
-   and part); each file's path goes to every job its part takes part in — the pairs (i, j) of parts,
-   i < j, or the single job of a one-part language — and one GroupByKey per job gathers the
-   paths of at most two parts. The job reads their texts straight into its corpus, and its
-   suffix array yields the byte spans of each document's duplicate windows. Texts travel by file,
-   not by shuffle, because a shuffled job arrives as one element that a worker holds several
-   times over while the job runs (see `dedup.part_files`);
-3. join: spans are keyed by the id of the first document of their batch and joined back to the
-   batches with a CoGroupByKey, as `dedup_document` joins its losers, so batches keep their
-   documents and order; a document's spans from its several jobs are merged there.
+1. **Sizes**: bytes per language of the documents that hold a window (a CombinePerKey). Each
+   language gets a plan (a side input of one pair per language): `groups` = M, about
+   `CONTEXT_PER_BYTE` × its bytes / `part_mb`, and a sampling rate R that samples about
+   `SAMPLE_MB` of it.
+2. **Hot anchors**: the anchor records of 1 document in R (by a hash of its id), their context
+   bytes summed per anchor hash over the whole language (a CombinePerKey per (language, shard of
+   the hash)); an anchor whose estimated context (sampled bytes × R) exceeds a quarter of
+   `part_mb` is *hot*: a boilerplate window repeated millions of times, which would make its
+   group unbounded (a side input of the hot hashes per language).
+3. **Records**: each worker bundle buffers documents (at most `BUFFER_MB` of text) and turns them
+   into anchor records per language (`anchor_records`: the windows of a document partitioned by
+   their anchor, each record with its context). Cold records go to group `anchor % M`, packed
+   and compressed once per bundle and group (`pack_records`); hot ones go to no group: the
+   bundle emits each distinct hot window once, with its first position.
+4. **Groups** (a GroupByKey per (language, group)): `resolve_group` finds every window whose
+   bytes occur earlier in reading order among the group's records, which hold every copy of
+   their windows; the duplicates become byte spans per document. **Hot windows**: a
+   CombinePerKey(min) keyed by the window's bytes keeps its first position.
+5. **Join**: spans, and the first positions of hot windows, keyed by the id of the first document
+   of their batch, joined back to the batches with a CoGroupByKey (as `dedup_document` joins
+   its losers), so batches keep their documents and order. A document of a language with hot
+   anchors recomputes its hot windows and removes all but the first occurrences that name it.
 
 A changed document's text has its duplicate spans cut (`remove_spans`: a cut between two
 non-whitespace characters leaves one "\\n", or one " ", when the removed span held a line break
@@ -38,43 +50,58 @@ emptied text from one with words left. Unchanged documents are never rejected he
 Notes: `suffix_array_dedup:docs_changed` (documents) and `suffix_array_dedup:bytes_removed`
 (UTF-8 bytes by which changed texts shrank), per source, dataset and language.
 
-Memory per worker: the sizing step holds at most 65,536 (prefix, bytes) pairs per language;
-writing part files holds 24 bytes per open file's text, at most 24 MB (`_FILE_DOCS`), plus
-the filesystem's write buffer per open file (one file per part of each language the bundle
-meets: 8 KB locally, up to 16 MiB on GCS); a job holds at most two parts, n ≤ 2 × `part_mb`
-bytes of text, and needs 6 bytes of RAM per byte of text (the joined corpus, the suffix array
-and a mask; the formula is in `dedup.suffix_array`) plus 64 MB, plus about 100 bytes per
-document of index: 1.6 GB at the
-default 128 MB parts, on top of what the worker holds live. The heap freed before and during
-a job goes back to the system (`glibc_heap.free_heap_released`), as the suffix array's mapped
-blocks could not reuse it. A part exceeds `part_mb` only when one id prefix does (1/65,536 of
-a language's documents, e.g. one record of more than `part_mb`). The join holds one batch and
-its documents' spans. Disk: the scratch folder holds each selected document's text once
-(`roots run` deletes it when the run ends). Cost: k(k-1)/2 suffix arrays for a language of k
-parts (one when k = 1), each part's files read by k-1 jobs: raise `part_mb` for large
-languages when the workers' memory allows.
+Memory per worker:
+- records: the buffered texts (`BUFFER_MB`), then about 4 bytes per byte of them while a
+  buffer becomes records, plus one packed value being compressed;
+- sampling: the same for the sampled documents; summing, the distinct sampled anchors of one
+  (language, shard): about 0.055 × `SAMPLE_MB` / `SAMPLE_SHARDS` of them, 16 bytes each;
+- a group: about 5.8 bytes of RAM per byte of its context (`dedup.anchor_groups`), and a group
+  holds about `part_mb` of context (1 / M of the language's, plus the spread of M sums of many
+  anchors, none above a quarter of `part_mb`): 0.75 GB at the default 128 MB;
+- hot windows: one window and its position per key;
+- the join: one batch, its documents' spans, and, for a language with hot anchors, that batch's
+  records.
+
+Shuffle, per byte of text: the packed records, 0.8-3.6 bytes (more groups, smaller packs; see
+`dedup.anchors`), and the hot windows' keys; 2-3 at the default sizes. Work: linear in the
+corpus, about 130 ns per byte of text on one core for the algorithm (`bench/anchors.py`,
+`bench/suffix_array.py`): the number of groups changes the number of steps, not the work.
 """
 
 from __future__ import annotations
 
-import bisect
-import uuid
-from collections import Counter, defaultdict
+import math
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import apache_beam as beam
+import numpy as np
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.windowed_value import WindowedValue
 
-from roots_pipeline.dedup.part_files import PartFileWriter, read_job
+from roots_pipeline.dedup.anchor_groups import (
+    duplicate_windows,
+    first_occurrences,
+    hot_duplicate_starts,
+    spans_by_doc,
+)
+from roots_pipeline.dedup.anchors import (
+    anchor_records,
+    hot_anchors,
+    pack_records,
+    record_windows,
+    sample_anchor_bytes,
+    sampled_documents,
+    split_groups,
+    split_hot,
+    unpack_group,
+)
 from roots_pipeline.dedup.suffix_array import (
     ByteSpan,
     character_spans,
-    jobs_of_part,
-    joined_duplicate_spans,
     merge_spans,
-    plan_parts,
+    merged_windows,
     remove_spans,
 )
 from roots_pipeline.document import Document
@@ -90,33 +117,42 @@ from roots_pipeline.worker.coder import DocumentBatch
 from roots_pipeline.worker.glibc_heap import free_heap_released
 
 MB = 1024 * 1024
-# Two parts of this size stay under 2**31 bytes, where libdivsufsort's suffix array doubles to
-# 64-bit entries.
-MAX_PART_MB = 1023
-PREFIX_DIGITS = 4  # parts are ranges of 16-bit id prefixes
-# Texts a worker's open part files may hold before they are completed: 24 bytes of index each.
-_FILE_DOCS = 1 << 20
+# A group's context positions are 32-bit (`dedup.anchor_groups`): groups of at most 4 GiB, so the
+# mean stays well below.
+MAX_PART_MB = 2048
+# Context bytes per byte of text (`dedup.anchors`: 1 + (W - 1) × 0.055 records a byte at W = 50),
+# for choosing the number of groups; a wrong estimate changes group sizes, never results.
+CONTEXT_PER_BYTE = 3.7
+SAMPLE_MB = 64  # text per language whose anchors are counted to find the hot ones
+SAMPLE_SHARDS = 16  # the counts of one language are summed in this many groups
+BUFFER_MB = 32  # text a worker buffers before making records: larger packs, fewer values
+HOT = "hot"
+_HASH_BITS = 64
 
 
-def id_prefix(doc_id: str) -> int:
-    """Return the 16-bit prefix of a document id: parts are ranges of it, so they follow id order."""
-    assert len(doc_id) == 16, doc_id  # document.document_id: 16 hex digits
-    return int(doc_id[:PREFIX_DIGITS], 16)
+@dataclass(frozen=True)
+class Plan:
+    """How a language is cut: `groups` anchor groups, and 1 document in `sample_rate` sampled."""
+
+    groups: int
+    sample_rate: int
 
 
 @register
 @dataclass(frozen=True)
 class SuffixArrayDedup(CorpusStage):
     """Remove every repeat of a substring of at least `min_bytes` bytes, per language, keeping its
-    first occurrence; reject changed documents left under the language's minimum of words.
+    first occurrence in reading order; reject changed documents left under the language's
+    minimum of words.
 
-    `part_mb` bounds the text one suffix array job holds (two parts, 6 bytes of RAM per byte);
+    `part_mb` bounds what one worker holds for a group (about 6 bytes of RAM per byte of it);
     `min_words` overrides every language's `number_words` minimum.
     """
 
     name = "suffix_array_dedup"
     min_bytes: int = option(50, "shortest repeated substring removed, in UTF-8 bytes")
-    part_mb: float = option(128.0, "text per suffix array; bounds memory (see README)")
+    part_mb: float = option(128.0, "anchor context per group (about 6 bytes of RAM per byte of it); "
+                                   "sets memory and parallelism, never results")
     min_words: int | None = option(None, "words a changed document must keep (default: its language's "
                                          "number_words minimum)")
 
@@ -124,8 +160,8 @@ class SuffixArrayDedup(CorpusStage):
         super().__post_init__()
         require_positive(self, "min_bytes", "part_mb")
         if self.part_mb > MAX_PART_MB:
-            raise OptionError("part_mb", f"must be at most {MAX_PART_MB} (two parts must stay under 2 GiB "
-                                         f"for 32-bit suffix arrays), got {self.part_mb}")
+            raise OptionError("part_mb", f"must be at most {MAX_PART_MB} (a group's context must stay "
+                                         f"under 4 GiB), got {self.part_mb}")
         if self.min_words is not None and self.min_words < 1:
             raise OptionError("min_words", f"must be at least 1 (leave it out for the language's own "
                                            f"minimum), got {self.min_words}")
@@ -135,112 +171,255 @@ class SuffixArrayDedup(CorpusStage):
         return max(1, int(self.part_mb * MB))
 
     def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
-        part_firsts = (
+        plans = beam.pvalue.AsDict(
             batches
-            | f"{label}_Sizes" >> beam.FlatMap(_prefix_sizes, self.min_bytes)
+            | f"{label}_Sizes" >> beam.FlatMap(_language_bytes, self.min_bytes)
             | f"{label}_SumSizes" >> beam.CombinePerKey(sum)
-            | f"{label}_ByLanguage" >> beam.MapTuple(lambda key, size: (key[0], (key[1], size)))
-            | f"{label}_GroupSizes" >> beam.GroupByKey()
-            | f"{label}_Parts" >> beam.Map(_part_firsts, self.part_bytes)
+            | f"{label}_Plan" >> beam.MapTuple(_plan, self.part_bytes)
         )
-        parts = beam.pvalue.AsDict(part_firsts)
-        spans = (
+        hot = beam.pvalue.AsDict(
             batches
-            | f"{label}_PartFiles" >> beam.ParDo(_WritePartFiles(self.min_bytes, f"{scratch}/{label}"), parts)
-            | f"{label}_GroupJobs" >> beam.GroupByKey()
-            | f"{label}_FindSpans" >> beam.FlatMap(_job_spans, self.min_bytes)
+            | f"{label}_Sample" >> beam.ParDo(_SampleAnchors(self.min_bytes), plans)
+            | f"{label}_SumSample" >> beam.CombinePerKey(_SumAnchorBytes())
+            | f"{label}_Hot" >> beam.FlatMap(_hot_of_shard, plans, self.hot_budget)
+            | f"{label}_GroupHot" >> beam.CombinePerKey(_JoinHot())
         )
-        by_batch = keyed_batches(batches, label)
+        records = batches | f"{label}_Records" >> beam.ParDo(
+            _MakeRecords(self.min_bytes), plans, hot).with_outputs(HOT, main="groups")
+        spans = (
+            records.groups
+            | f"{label}_Group" >> beam.GroupByKey()
+            | f"{label}_Resolve" >> beam.FlatMapTuple(_group_spans, self.min_bytes)
+        )
+        firsts = (
+            records[HOT]
+            | f"{label}_FirstHot" >> beam.CombinePerKey(min)
+            | f"{label}_HotByBatch" >> beam.MapTuple(_first_by_batch)
+        )
         split = (
-            {BATCHES: by_batch, "spans": spans}
+            {BATCHES: keyed_batches(batches, label), "spans": spans, "firsts": firsts}
             | f"{label}_Join" >> beam.CoGroupByKey()
-            | f"{label}_Remove" >> beam.ParDo(_RemoveSpans(self.name, self.min_words)).with_output_types(
-                DocumentBatch).with_outputs(REJECTED, NOTES, main="kept")
+            | f"{label}_Remove" >> beam.ParDo(_RemoveSpans(self.name, self.min_bytes, self.min_words), hot)
+            .with_output_types(DocumentBatch).with_outputs(REJECTED, NOTES, main="kept")
         )
         return CorpusOutputs(split.kept, split[REJECTED], split[NOTES])
 
+    @property
+    def hot_budget(self) -> int:
+        """The most context one anchor may bring to a group: a quarter of `part_mb`."""
+        return max(1, self.part_bytes // 4)
 
-def _prefix_sizes(batch: list[Document], min_bytes: int) -> Iterable[tuple[tuple[str, int], int]]:
-    """Return ((language, id prefix), bytes) for the batch's documents long enough to hold a window.
 
-    Bytes count the separator a job adds after each text, so parts measure what a job holds.
-    """
-    sizes: Counter[tuple[str, int]] = Counter()
+def _language_bytes(batch: list[Document], min_bytes: int) -> Iterable[tuple[str, int]]:
+    """Return (language, UTF-8 bytes) of the batch's documents long enough to hold a window."""
+    sizes: dict[str, int] = defaultdict(int)
     for doc in batch:
         nbytes = doc.nbytes
         if nbytes >= min_bytes:
-            sizes[(doc.lang, id_prefix(doc.id))] += nbytes + 1
+            sizes[doc.lang] += nbytes
     return sizes.items()
 
 
-def _part_firsts(grouped: tuple[str, Iterable[tuple[int, int]]], budget: int) -> tuple[str, tuple[int, ...]]:
-    """Return (language, the first id prefix of each part); the first part starts at prefix 0."""
-    lang, sizes = grouped
-    ordered = sorted(sizes)
-    firsts = [ordered[index][0] for index in plan_parts([size for _, size in ordered], budget)]
-    firsts[0] = 0
-    return lang, tuple(firsts)
+def _plan(lang: str, size: int, part_bytes: int = 0) -> tuple[str, Plan]:
+    """Return a language's plan: about `part_bytes` of context a group, `SAMPLE_MB` sampled.
+
+    `part_bytes` is always passed; Beam's `MapTuple` only accepts extra arguments with defaults."""
+    groups = max(1, math.ceil(size * CONTEXT_PER_BYTE / part_bytes))
+    return lang, Plan(groups, max(1, math.ceil(size / (SAMPLE_MB * MB))))
 
 
-class _WritePartFiles(beam.DoFn):
-    """Writes each document long enough to hold a window to its part's file (`dedup.part_files`)
-    and, once a file is complete, emits ((language, i, j), path) for every job of that part.
+def _keys(docs: list[Document], batch_id: str) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:
+    """Return the texts, (hi, lo) order keys, document keys and batch keys of documents."""
+    texts = [doc.text.encode("utf-8") for doc in docs]
+    orders = np.array([(doc.order >> _HASH_BITS, doc.order & (2**_HASH_BITS - 1)) for doc in docs],
+                      dtype=np.uint64).reshape(-1, 2)
+    ids = np.array([int(doc.id, 16) for doc in docs], dtype=np.uint64)
+    return texts, orders, ids, np.full(len(docs), int(batch_id, 16), dtype=np.uint64)
 
-    One file per bundle, language and part; all of a bundle's open files are completed whenever
-    they hold `_FILE_DOCS` texts together, so the indexes a worker holds stay under 24 MB.
-    """
 
-    def __init__(self, min_bytes: int, folder: str) -> None:
+def _hex(key: int) -> str:
+    return f"{key:016x}"
+
+
+class _Buffer:
+    """Documents of one worker bundle waiting to become anchor records, per language."""
+
+    def __init__(self, min_bytes: int) -> None:
         self._min_bytes = min_bytes
-        self._folder = folder
+        self.parts: dict[str, list[tuple]] = defaultdict(list)  # per language, `_keys` of each batch
+        self.bytes = 0
+
+    def add(self, batch: list[Document], chosen: dict[str, list[Document]]) -> None:
+        for lang, docs in chosen.items():
+            part = _keys(docs, batch[0].id)
+            self.parts[lang].append(part)
+            self.bytes += sum(len(text) for text in part[0])
+
+    def drain(self) -> Iterator[tuple[str, object]]:
+        """Yield (language, its records) and empty the buffer."""
+        parts, self.parts, self.bytes = self.parts, defaultdict(list), 0
+        for lang, pieces in parts.items():
+            texts = [text for piece in pieces for text in piece[0]]
+            orders, ids, batch_ids = (np.concatenate([piece[i] for piece in pieces]) for i in (1, 2, 3))
+            yield lang, anchor_records(texts, orders, ids, self._min_bytes, batch_ids)
+
+
+class _SampleAnchors(beam.DoFn):
+    """Yields ((language, shard), (anchor hashes, context bytes)) summed over the sampled documents
+    of each bundle: 1 document in the language's sample rate, by a hash of its id."""
+
+    def __init__(self, min_bytes: int) -> None:
+        self._min_bytes = min_bytes
 
     def start_bundle(self) -> None:
-        self._files: dict[tuple[str, int], tuple[PartFileWriter, int]] = {}
-        self._open_docs = 0
+        self._buffer = _Buffer(self._min_bytes)
 
-    def process(self, batch: list[Document], part_firsts: dict[str, tuple[int, ...]],
-                ) -> Iterator[tuple[tuple[str, int, int], str]]:
+    def process(self, batch: list[Document], plans: dict[str, Plan]) -> Iterator[tuple]:
+        chosen: dict[str, list[Document]] = defaultdict(list)
         for doc in batch:
-            data = doc.text.encode("utf-8")
-            if len(data) < self._min_bytes:
-                continue
-            firsts = part_firsts[doc.lang]
-            part = bisect.bisect_right(firsts, id_prefix(doc.id)) - 1
-            entry = self._files.get((doc.lang, part))
-            if entry is None:
-                path = f"{self._folder}/{doc.lang}-{part}-{uuid.uuid4().hex}.bin"
-                entry = self._files[(doc.lang, part)] = (PartFileWriter(path), len(firsts))
-            entry[0].add(doc.id, batch[0].id, data)
-            self._open_docs += 1
-        if self._open_docs >= _FILE_DOCS:
-            yield from self._complete()
+            if doc.nbytes >= self._min_bytes:
+                chosen[doc.lang].append(doc)
+        sampled = {}
+        for lang, docs in chosen.items():
+            rate = plans[lang].sample_rate
+            keep = sampled_documents(np.array([int(doc.id, 16) for doc in docs], np.uint64), rate)
+            if keep.any():
+                sampled[lang] = [doc for doc, kept in zip(docs, keep.tolist(), strict=True) if kept]
+        self._buffer.add(batch, sampled)
+        if self._buffer.bytes >= BUFFER_MB * MB:
+            yield from self._sums()
 
     def finish_bundle(self) -> Iterator[WindowedValue]:
-        for job_file in self._complete():
-            yield GlobalWindows.windowed_value(job_file)
+        for entry in self._sums():
+            yield GlobalWindows.windowed_value(entry)
 
-    def _complete(self) -> Iterator[tuple[tuple[str, int, int], str]]:
-        """Close every open file; yield its jobs' keys with its path."""
-        files, self._files, self._open_docs = self._files, {}, 0
-        for (lang, part), (writer, parts) in files.items():
-            writer.close()
-            for i, j in jobs_of_part(part, parts):
-                yield (lang, i, j), writer.path
+    def _sums(self) -> Iterator[tuple]:
+        for lang, records in self._buffer.drain():
+            # Every document here is sampled: rate 1 keeps them all (`sampled_documents` chose them).
+            anchors, sizes = sample_anchor_bytes(records, 1)
+            shard = anchors % np.uint64(SAMPLE_SHARDS)
+            for index in np.unique(shard).tolist():
+                mine = shard == index
+                yield (lang, index), (anchors[mine], sizes[mine])
 
 
-def _job_spans(job: tuple[tuple[str, int, int], Iterable[str]], min_bytes: int,
-               ) -> Iterator[tuple[str, tuple[str, list[ByteSpan]]]]:
-    """Yield (batch id, (document id, byte spans)) for the job's documents with duplicate windows.
+class _SumAnchorBytes(beam.CombineFn):
+    """Sums (anchor hashes, bytes) arrays per key: the distinct anchors with their total bytes."""
 
-    The job's texts come from its parts' files straight into its corpus. The suffix array's blocks
-    are mapped afresh, so the heap freed in this worker, before and while the job runs, goes back
-    to the system (`free_heap_released`): else it stays resident under the job."""
+    def create_accumulator(self) -> list:
+        return []
+
+    def add_input(self, accumulator: list, value: tuple) -> list:
+        accumulator.append(value)
+        if len(accumulator) >= 64:
+            accumulator = [self._summed(accumulator)]
+        return accumulator
+
+    def merge_accumulators(self, accumulators: Iterable[list]) -> list:
+        return [self._summed([value for accumulator in accumulators for value in accumulator])]
+
+    def extract_output(self, accumulator: list) -> tuple:
+        return self._summed(accumulator)
+
+    @staticmethod
+    def _summed(values: list) -> tuple:
+        if not values:
+            return np.empty(0, np.uint64), np.empty(0, np.int64)
+        anchors = np.concatenate([anchors for anchors, _ in values])
+        sizes = np.concatenate([sizes for _, sizes in values])
+        distinct, inverse = np.unique(anchors, return_inverse=True)
+        return distinct, np.bincount(inverse, sizes, len(distinct)).astype(np.int64)
+
+
+def _hot_of_shard(entry: tuple, plans: dict[str, Plan], budget: int) -> Iterator[tuple[str, np.ndarray]]:
+    """Yield (language, hot anchors of the shard) when the shard has any."""
+    (lang, _), (anchors, sizes) = entry
+    found = hot_anchors(anchors, sizes, plans[lang].sample_rate, budget)
+    if len(found):
+        yield lang, found
+
+
+class _JoinHot(beam.CombineFn):
+    """Joins a language's hot anchors from its shards into one sorted array."""
+
+    def create_accumulator(self) -> list:
+        return []
+
+    def add_input(self, accumulator: list, value: np.ndarray) -> list:
+        accumulator.append(value)
+        return accumulator
+
+    def merge_accumulators(self, accumulators: Iterable[list]) -> list:
+        return [value for accumulator in accumulators for value in accumulator]
+
+    def extract_output(self, accumulator: list) -> np.ndarray:
+        return np.unique(np.concatenate([np.empty(0, np.uint64), *accumulator]))
+
+
+class _MakeRecords(beam.DoFn):
+    """Turns each bundle's documents into anchor records: yields ((language, group), packed
+    records) for cold anchors, and `hot` ((language, window bytes), (order hi, lo, start, doc,
+    batch)) once per distinct hot window of the bundle, at its first position there."""
+
+    def __init__(self, min_bytes: int) -> None:
+        self._min_bytes = min_bytes
+
+    def start_bundle(self) -> None:
+        self._buffer = _Buffer(self._min_bytes)
+
+    def process(self, batch: list[Document], plans: dict[str, Plan], hot: dict[str, np.ndarray]) -> Iterator:
+        self._plans, self._hot = plans, hot  # side inputs are not passed to finish_bundle
+        chosen: dict[str, list[Document]] = defaultdict(list)
+        for doc in batch:
+            if doc.nbytes >= self._min_bytes:
+                chosen[doc.lang].append(doc)
+        self._buffer.add(batch, chosen)
+        if self._buffer.bytes >= BUFFER_MB * MB:
+            yield from self._records(plans, hot)
+
+    def finish_bundle(self) -> Iterator[WindowedValue | beam.pvalue.TaggedOutput]:
+        if self._buffer.parts:
+            for entry in self._records(self._plans, self._hot):
+                if isinstance(entry, beam.pvalue.TaggedOutput):
+                    yield beam.pvalue.TaggedOutput(entry.tag, GlobalWindows.windowed_value(entry.value))
+                else:
+                    yield GlobalWindows.windowed_value(entry)
+
+    def _records(self, plans: dict[str, Plan], hot: dict[str, np.ndarray]) -> Iterator:
+        for lang, records in self._buffer.drain():
+            cold, hot_records = split_hot(records, hot.get(lang, ()))
+            for group, members in split_groups(cold, plans[lang].groups).items():
+                yield (lang, group), pack_records(members)
+            if len(hot_records):
+                found = first_occurrences(hot_records)
+                columns = (found.hi, found.lo, found.start, found.doc, found.batch)
+                positions = zip(*(column.tolist() for column in columns), strict=True)
+                for window, position in zip(found.windows, positions, strict=True):
+                    yield beam.pvalue.TaggedOutput(HOT, ((lang, window.tobytes()), position))
+
+
+def _group_spans(_key: tuple[str, int], values: Iterable[bytes], min_bytes: int = 0,
+                 ) -> Iterator[tuple[str, tuple[str, list[ByteSpan]]]]:
+    """Yield (batch id, (document id, byte spans)) for the group's documents with duplicate windows
+    (`min_bytes` is always passed, see `_plan`).
+
+    A group's arrays are large blocks, mapped afresh: the heap this worker freed before and while
+    it runs goes back to the system (`free_heap_released`), else it stays resident under them."""
     with free_heap_released():
-        texts = read_job(job[1])
-        found = joined_duplicate_spans(texts.corpus, texts.lengths, min_bytes)
-    for index, spans in enumerate(found):
-        if spans:
-            yield texts.batch_id(index), (texts.doc_id(index), spans)
+        records = unpack_group(values)
+        docs, starts = duplicate_windows(records)
+    if not len(docs):
+        return
+    batch_of = dict(zip(records.doc.tolist(), records.batch.tolist(), strict=True))
+    for doc, spans in spans_by_doc(docs, starts, min_bytes).items():
+        yield _hex(batch_of[doc]), (_hex(doc), spans)
+
+
+def _first_by_batch(_key: tuple[str, bytes], position: tuple[int, int, int, int, int],
+                    ) -> tuple[str, tuple[str, int]]:
+    """Return (batch id, (document id, window start)) of a hot window's first occurrence."""
+    _, _, start, doc, batch = position
+    return _hex(batch), (_hex(doc), start)
 
 
 def minimum_words(lang: str, override: int | None) -> int:
@@ -272,18 +451,24 @@ def too_short(text: str, lang: str, min_words: int | None) -> bool:
 
 class _RemoveSpans(beam.DoFn):
     """Cuts each batch's duplicate spans; kept documents (main output, same order), documents left
-    too short (`rejected`), and the notes (`notes`)."""
+    too short (`rejected`), and the notes (`notes`). Documents of a language with hot anchors
+    find their hot windows again and drop all but the first occurrences that name them."""
 
-    def __init__(self, stage: str, min_words: int | None) -> None:
+    def __init__(self, stage: str, min_bytes: int, min_words: int | None) -> None:
         self._stage = stage
+        self._min_bytes = min_bytes
         self._min_words = min_words
 
-    def process(self, joined: tuple[str, dict[str, list]]) -> Iterator[object]:
+    def process(self, joined: tuple[str, dict[str, list]], hot: dict[str, np.ndarray]) -> Iterator[object]:
         _, parts = joined
         spans: dict[str, list[ByteSpan]] = defaultdict(list)
         for doc_id, found in parts["spans"]:
             spans[doc_id].extend(found)
+        firsts: dict[str, list[int]] = defaultdict(list)
+        for doc_id, start in parts["firsts"]:
+            firsts[doc_id].append(start)
         for batch in unpacked(parts[BATCHES]):
+            self._add_hot_spans(batch, hot, firsts, spans)
             kept, rejected, tally = [], [], Tally()
             for doc in batch:
                 found = spans.get(doc.id)
@@ -308,3 +493,27 @@ class _RemoveSpans(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(REJECTED, rejected)
             for entry in tally.items():
                 yield beam.pvalue.TaggedOutput(NOTES, entry)
+
+    def _add_hot_spans(self, batch: list[Document], hot: dict[str, np.ndarray], firsts: dict[str, list[int]],
+                       spans: dict[str, list[ByteSpan]]) -> None:
+        """Add to `spans` the batch's duplicate hot windows: every hot window of a document but the
+        first occurrences that name it (`firsts`, from the Combine)."""
+        chosen: dict[str, list[Document]] = defaultdict(list)
+        for doc in batch:
+            if len(hot.get(doc.lang, ())) and doc.nbytes >= self._min_bytes:
+                chosen[doc.lang].append(doc)
+        for lang, docs in chosen.items():
+            texts, orders, ids, batch_ids = _keys(docs, batch[0].id)
+            records = anchor_records(texts, orders, ids, self._min_bytes, batch_ids)
+            _, hot_records = split_hot(records, hot[lang])
+            if not len(hot_records):
+                continue
+            owners, starts = record_windows(hot_records)
+            order = np.lexsort((starts, owners))
+            owners, starts = owners[order], starts[order]
+            bounds = np.flatnonzero(np.diff(owners)) + 1
+            for begin, end in zip([0, *bounds.tolist()], [*bounds.tolist(), len(owners)], strict=True):
+                doc_id = _hex(int(owners[begin]))
+                named = np.asarray(firsts.get(doc_id, []), np.int64)
+                duplicates = hot_duplicate_starts(starts[begin:end], named)
+                spans[doc_id].extend(merged_windows(duplicates, self._min_bytes))

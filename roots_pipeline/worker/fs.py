@@ -10,9 +10,9 @@ directory the first time it loads them — once per process, under a temporary n
 concurrent processes on one machine never see a partial file. Local paths pass through unchanged.
 
 Scratch files. A run passes some data between its steps as files in `<run>/scratch/` (the
-suffix-array jobs' texts, the shard writers' parts). Their names end in `.bin` or `.arrow`, but
-`FileSystems` would still guess a compression from a name; these files are always stored as
-written, so they are opened raw, on any filesystem.
+shard writers' parts). Their names end in `.arrow`, but `FileSystems` would still guess a
+compression from a name; these files are always stored as written, so they are opened raw, on
+any filesystem.
 
 Beam is imported only by the functions that touch a filesystem: deciding about a path must not
 cost the seconds `import apache_beam` takes (cards, tuning and `roots score` never need it).

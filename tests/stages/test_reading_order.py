@@ -128,7 +128,6 @@ def test_the_url_dedup_keeps_the_first_copy_in_reading_order(corpus, tmp_path):
         assert removed.get(later) == first
 
 
-@pytest.mark.xfail(strict=True, reason="suffix_array_dedup still orders by id (issue 16, in progress)")
 def test_the_substring_dedup_cuts_the_later_copy(corpus, tmp_path):
     folder, texts_of, pairs = corpus
     out = run(folder, tmp_path / "substrings", "suffix_array_dedup")
