@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     args, unknown = parser.parse_known_args(ours)
     if unknown:
-        hints = [f"{token}: {suggest(token)}" for token in unknown if token.startswith("--")]
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}" + "".join(f"; {h}" for h in hints))
+        described = [f"{token}: {suggest(token)}" if token.startswith("--") else token for token in unknown]
+        parser.error(f"unrecognized arguments: {'; '.join(described)}")
     if args.command is None:
         parser.print_help()
         return 2

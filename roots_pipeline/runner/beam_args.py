@@ -204,7 +204,7 @@ def suggest(option: str) -> str:
     known = {**_runner_module_options(), **_core_options()}
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.75)
     if not close:
-        return f"{name} is not an option of roots or of any runner Apache Beam ships"
+        return "not an option of roots or of any runner Apache Beam ships"
     described = [f"{match} ({_reader(known[match])})" for match in close]
     return f"did you mean {' or '.join(described)}?"
 

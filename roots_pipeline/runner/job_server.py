@@ -31,9 +31,9 @@ def main(argv: list[str] | None = None) -> None:
                  "background yourself (nohup, systemd, &)")
     apply_direct_runner_fixes()
     start_gate.install()
-    logging.basicConfig(level=logging.INFO)
     local_job_service_main.run(argv)
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)  # as Beam's: the jobs it runs and their errors
     main()

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
+import grpc
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, TestOptions, WorkerOptions
+from apache_beam.options.pipeline_options import PipelineOptions, PortableOptions, TestOptions, WorkerOptions
 from apache_beam.runners.runner import PipelineState
 
 from roots_pipeline import __version__
@@ -281,7 +282,7 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False, show_p
                     gate.fire()
                 result.wait_until_finish()
             except Exception as exc:
-                explained = _explained(exc, gate)
+                explained = _explained(exc, gate, options)
                 if explained is exc:
                     raise
                 raise explained from exc
@@ -354,7 +355,7 @@ def dry_run_recipe(recipe: Recipe, beam_args: list[str], shared_out: bool = Fals
     try:
         proto = translate(pipeline)
     except ValueError as exc:  # Beam's runners report bad option values this way
-        raise RootsError(f"Beam options: {exc}") from exc
+        raise _options_error(exc) from exc
     summary = {**summarize(proto, runner.name), "recipe": recipe.file, "beam_args": beam_args}
     _write_bytes(run_path(run_dir, PIPELINE_PROTO), proto.SerializeToString())
     _write_text(run_path(run_dir, PIPELINE_SUMMARY), json.dumps(summary, indent=2) + "\n")
@@ -377,16 +378,28 @@ def _new_pipeline(options: PipelineOptions) -> beam.Pipeline:
     try:
         return beam.Pipeline(options=options)  # validates the options for the runner
     except ValueError as exc:
-        raise RootsError(f"Beam options: {exc}") from exc
+        raise _options_error(exc) from exc
 
 
-def _explained(exc: Exception, gate: StartGate) -> Exception:
+def _options_error(exc: ValueError) -> RootsError:
+    """Return Beam's complaint about its options as one line (Beam lists them one a line)."""
+    return RootsError(f"Beam options: {'; '.join(filter(None, map(str.strip, str(exc).splitlines())))}")
+
+
+def _explained(exc: Exception, gate: StartGate, options: PipelineOptions) -> Exception:
     """Return the error to report for a failed run: the cause found at the workers' start when
-    there is one, or a RootsError when the workers could not import this package."""
+    there is one, or a RootsError when the job server did not answer or the workers could not
+    import this package."""
     if isinstance(gate.error, RootsError):
         return gate.error
     if isinstance(exc, RootsError):
         return exc
+    if isinstance(exc, grpc.FutureTimeoutError):  # Beam waits this long for a job server's channel
+        portable = options.view_as(PortableOptions)
+        endpoint = portable.job_endpoint or "its default endpoint"
+        return RootsError(f"no job server answered at {endpoint} within {portable.job_server_timeout} s "
+                          "(--job_server_timeout): start it, or fix --job_endpoint; the previous outputs "
+                          "are as they were")
     missing = _MISSING_MODULE.search(str(exc))
     if missing:
         return RootsError(f"the workers cannot import {missing.group(1)} ({missing.group(0)}): install "
