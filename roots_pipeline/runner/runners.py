@@ -97,8 +97,9 @@ def describe_runner(options: PipelineOptions) -> Runner:
         runner = create_runner(given)
     except ImportError as exc:
         raise RootsError(f"--runner {given}: {exc}") from exc
-    except (ValueError, AttributeError) as exc:
-        raise RootsError(f"--runner {given}: {exc}; roots run supports {SUPPORTED}") from exc
+    except (ValueError, AttributeError) as exc:  # Beam's message lists runners roots cannot use
+        raise RootsError(f"Beam options: --runner {given}: no such runner; roots run supports "
+                         f"{SUPPORTED}") from exc
     lineage = [cls.__name__ for cls in type(runner).__mro__]
     name = lineage[0]
     portable = options.view_as(PortableOptions)
@@ -106,7 +107,7 @@ def describe_runner(options: PipelineOptions) -> Runner:
         raise RootsError(f"--runner {given}: not supported: it waits for the job inside run(), so the "
                          f"previous outputs could not be kept until the job starts; use {SUPPORTED}")
     if "SwitchingDirectRunner" in lineage or "FnApiRunner" in lineage:
-        return Runner("DirectRunner", True, "EMBEDDED", True)
+        return Runner("FnApiRunner" if "FnApiRunner" in lineage else "DirectRunner", True, "EMBEDDED", True)
     if "DataflowRunner" in lineage:
         _require_gcp(given)
         return Runner(name, False, DOCKER, False)

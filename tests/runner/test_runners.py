@@ -44,7 +44,7 @@ def test_where_each_runner_runs_its_workers(args, in_process, environment, local
     ("DaskRunner", "drops the outputs of multi-output ParDos and of finish_bundle"),
     ("TestDataflowRunner", "waits for the job inside run()"),
     ("BundleBasedDirectRunner", "not supported by roots run"),
-    ("NoSuchRunner", "Unexpected pipeline runner"),
+    ("NoSuchRunner", "no such runner; roots run supports DirectRunner"),
     ("InteractiveRunner", "--runner InteractiveRunner"),  # its module fails to import here
 ])
 def test_unsupported_runners_are_refused_with_their_reason(name, reason):
