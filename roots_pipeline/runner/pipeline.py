@@ -73,7 +73,7 @@ from roots_pipeline.runner.runners import (
     describe_runner,
     staging_warning,
 )
-from roots_pipeline.runner.start_gate import WORKER_START_SECONDS, StartGate
+from roots_pipeline.runner.start_gate import NO_WORKER, WORKER_START_SECONDS, StartGate
 from roots_pipeline.runner.translate import summarize, translate
 from roots_pipeline.sources.read import LEDGER, MALFORMED, ReadSource, plan_source
 from roots_pipeline.stages.apply import NOTES, REJECTED, ApplyStages
@@ -400,6 +400,9 @@ def _explained(exc: Exception, gate: StartGate, options: PipelineOptions) -> Exc
         return RootsError(f"no job server answered at {endpoint} within {portable.job_server_timeout} s "
                           "(--job_server_timeout): start it, or fix --job_endpoint; the previous outputs "
                           "are as they were")
+    stalled = _NO_WORKER.search(str(exc))
+    if stalled:  # a job server with the bounded start (`runner.job_server`) gave up on its workers
+        return RootsError(stalled.group(0))
     missing = _MISSING_MODULE.search(str(exc))
     if missing:
         return RootsError(f"the workers cannot import {missing.group(1)} ({missing.group(0)}): install "
@@ -408,6 +411,7 @@ def _explained(exc: Exception, gate: StartGate, options: PipelineOptions) -> Exc
     return exc
 
 
+_NO_WORKER = re.compile(rf"{re.escape(NO_WORKER)}.*")
 _MISSING_MODULE = re.compile(r"No module named '((?:roots_pipeline|apache_beam)[\w.]*)'")
 
 

@@ -37,6 +37,7 @@ from roots_pipeline import __version__
 from roots_pipeline.errors import RootsError
 
 WORKER_START_SECONDS = 120.0
+NO_WORKER = "no worker connected to the runner within"
 _POLL_SECONDS = 0.05
 
 
@@ -110,7 +111,7 @@ def _wait_until_connected(handler: Any, timeout: float) -> None:
 
 def _cause(handler: Any, timeout: float) -> str:
     needs = f"apache-beam and roots-pipeline {__version__} installed"
-    waited = f"no worker connected to the runner within {timeout:g} s"
+    waited = f"{NO_WORKER} {timeout:g} s"
     if isinstance(handler, ExternalWorkerHandler):
         pool = handler._external_payload.endpoint.url
         return (f"{waited}: the worker pool at {pool} accepted the request but its worker never started. "

@@ -98,6 +98,12 @@ def test_workers_that_cannot_import_the_package_are_named_as_the_cause():
     failure = RuntimeError("Pipeline job-1 failed: ModuleNotFoundError: No module named 'roots_pipeline'")
     explained = _explained(failure, StartGate(lambda: None), beam_options([]))
     assert isinstance(explained, RootsError) and "--extra_package" in str(explained)
+    in_job_server = RuntimeError(
+        "Pipeline job-2 failed in state FAILED: Traceback …\nroots_pipeline.runner.start_gate."
+        "WorkersDidNotStart: no worker connected to the runner within 120 s: the worker pool at h:50000 "
+        "accepted the request but its worker never started.")
+    explained = _explained(in_job_server, StartGate(lambda: None), beam_options([]))
+    assert str(explained).startswith("no worker connected") and str(explained).endswith("never started.")
     other = RuntimeError("something else")
     assert _explained(other, StartGate(lambda: None), beam_options([])) is other
 
