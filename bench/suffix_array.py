@@ -79,7 +79,7 @@ def demo_records() -> list[dict[str, str]]:
     recipe = load_recipe(str(REPO / "pipelines" / "demo.yaml"))
     return [{"id": item.id, "lang": item.lang, "text": item.text}
             for index, spec in enumerate(recipe.sources)
-            for split in plan_source(spec, recipe.limits, f"sources[{index}]")
+            for split in plan_source(spec, recipe.limits, f"sources[{index}]", index)
             for item in split.read() if isinstance(item, Document)]
 
 

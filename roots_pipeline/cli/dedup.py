@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from roots_pipeline.cli.run import add_runner_arguments, dry_run, dry_run_asked
 from roots_pipeline.errors import RootsError
 from roots_pipeline.lang.codes import UNDETERMINED
 from roots_pipeline.options import described_options
@@ -83,6 +84,7 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="field holding the text (default: text)")
     parser.add_argument("--force", action="store_true", help="run even if OUTPUT is complete and current")
     parser.add_argument("--quiet", action="store_true", help="no live progress line")
+    add_runner_arguments(parser)
     for method, stage in METHODS.items():
         options = described_options(STAGES[stage])
         if not options:
@@ -113,7 +115,10 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
                 raise RootsError(f"--{field.name.replace('_', '-')} applies to --method {method}")
             options[field.name] = value
     recipe = dedup_recipe(args.method, args.input, args.output, args.lang, args.text_field, options)
-    result = run_recipe(recipe, beam_args, force=args.force, show_progress=not args.quiet)
+    if dry_run_asked(beam_args):
+        return dry_run(recipe, beam_args, args.shared_out)
+    result = run_recipe(recipe, beam_args, force=args.force, show_progress=not args.quiet,
+                        shared_out=args.shared_out)
     print(summary_table(result.stats, result.wall_seconds))
     exported = export_json_lines(result.run_dir, args.text_field)
     print(f"{exported.survivors:,} records in {result.run_dir}/{SURVIVORS}; "

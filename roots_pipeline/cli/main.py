@@ -28,11 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `roots`; returns the process exit code."""
     # Beam logs hints about optional cloud modules at WARNING on import; errors still show.
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    from roots_pipeline.runner.beam_args import split_beam_args
+    from roots_pipeline.runner.beam_args import split_beam_args, suggest
 
-    ours, beam_args = split_beam_args(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(ours)
+    try:
+        ours, beam_args = split_beam_args(sys.argv[1:] if argv is None else argv, option_strings(parser))
+    except RootsError as exc:
+        parser.error(str(exc))
+    args, unknown = parser.parse_known_args(ours)
+    if unknown:
+        described = [f"{token}: {suggest(token)}" if token.startswith("--") else token for token in unknown]
+        parser.error(f"unrecognized arguments: {'; '.join(described)}")
     if args.command is None:
         parser.print_help()
         return 2
@@ -50,6 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     except RootsError as exc:
         print(f"roots: error: {exc}", file=sys.stderr)
         return 2
+
+
+def option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Return every option string of `parser` and of its subcommands' parsers."""
+    found = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= option_strings(sub)
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,15 +5,22 @@ from __future__ import annotations
 import argparse
 import os
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from roots_pipeline.errors import RootsError
+
+if TYPE_CHECKING:
+    from roots_pipeline.recipe import Recipe
 
 DEFAULT_RECIPE = "pipelines/demo.yaml"
 
 _EPILOG = """\
 Any other --option is passed to Apache Beam unchanged, e.g.
   --direct_running_mode=multi_processing --direct_num_workers=0   (one worker per core)
-  --runner DataflowRunner --project P --region R --temp_location gs://B/tmp
+  --runner DataflowRunner --project P --region R --temp_location gs://B/tmp \\
+      --extra_package dist/roots_pipeline-VERSION-py3-none-any.whl --out gs://B/runs/x
+  --dry_run                  build and translate the pipeline for the runner, run nothing: writes
+                             OUT/pipeline.pb (Runner API) and OUT/pipeline.json, changes nothing else
 
 examples:
   roots run                                   the demo recipe on the bundled data
@@ -49,7 +56,15 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true",
                         help="run even if the outputs are complete and current")
     parser.add_argument("--quiet", action="store_true", help="no live progress line")
+    add_runner_arguments(parser)
     return parser
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options about where the runner's workers are (shared by the commands that run a pipeline)."""
+    parser.add_argument("--shared-out", action="store_true",
+                        help="the local run folder is on a filesystem every worker mounts at the same path "
+                             "(needed to write a local folder from DataflowRunner or a remote job server)")
 
 
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
@@ -75,7 +90,10 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         recipe = load_recipe(recipe_path(args.recipe), args.input or ())
         if args.out:
             recipe = recipe.with_output(check_output(args.out))
-    result = run_recipe(recipe, beam_args, force=args.force, show_progress=not args.quiet)
+    if dry_run_asked(beam_args):
+        return dry_run(recipe, beam_args, args.shared_out)
+    result = run_recipe(recipe, beam_args, force=args.force, show_progress=not args.quiet,
+                        shared_out=args.shared_out)
     if result.skipped:
         print(f"{result.run_dir} is complete and current (use --force to run again); its last run:")
     print(summary_table(result.stats, result.wall_seconds))
@@ -85,6 +103,28 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     if malformed:
         print(f"{malformed:,} malformed input records: see {result.run_dir}/{MALFORMED_FILE}")
     warn_if_nothing(result.stats, result.run_dir)
+    return 0
+
+
+def dry_run_asked(beam_args: list[str]) -> bool:
+    """Return whether the Beam options ask for a dry run (`--dry_run`, `--dry_run=True`…)."""
+    from roots_pipeline.runner.beam_args import take_dry_run
+
+    return take_dry_run(beam_args)[0]
+
+
+def dry_run(recipe: Recipe, beam_args: list[str], shared_out: bool) -> int:
+    """Translate the recipe for its runner without running it; print the summary; return 0."""
+    from roots_pipeline.output.run_folder import PIPELINE_PROTO, PIPELINE_SUMMARY
+    from roots_pipeline.runner.pipeline import dry_run_recipe
+    from roots_pipeline.runner.translate import summary_lines
+
+    done = dry_run_recipe(recipe, beam_args, shared_out)
+    print(f"dry run on {done.summary['runner']}: the pipeline was built and translated; nothing ran "
+          "and nothing was deleted")
+    for line in summary_lines(done.summary):
+        print(f"  {line}")
+    print(f"pipeline: {done.run_dir}/{PIPELINE_PROTO} (Runner API), summary: {PIPELINE_SUMMARY}")
     return 0
 
 

@@ -11,6 +11,7 @@ A run folder (`out/<run>/`, local or in a bucket) holds:
 | `run.json` | `roots run` | status, wall time, runner, versions, what the run was made from |
 | `_SUCCESS` | `roots run` | the fingerprint of the recipe and inputs (a current run is skipped) |
 | `scratch/` | `roots run` | only while the pipeline runs: files steps pass to later steps |
+| `pipeline.pb`, `pipeline.json` | `roots run --dry_run` | the pipeline a runner would receive, its summary |
 | `cards/`, `README.md` | `roots run`, `roots card` | data cards; `README.md`: the corpus card for the Hub |
 | `fertility/` | `roots fertility` | the tokenizer and its fertility report |
 | `megatron/` | `roots binarize` | Megatron datasets and `blend.json` |
@@ -40,6 +41,10 @@ SUCCESS = "_SUCCESS"
 SCRATCH = "scratch"
 # The ledger rows as the pipeline wrote them, before `stats.json` is built from them.
 LEDGER_ROWS = ".ledger-rows.json"
+# What a dry run writes, and all it writes: the translated pipeline and its summary.
+PIPELINE_PROTO = "pipeline.pb"
+PIPELINE_SUMMARY = "pipeline.json"
+DRY_RUN_FILES = (PIPELINE_PROTO, PIPELINE_SUMMARY)
 CARDS = "cards"
 HUB_README = "README.md"
 FERTILITY = "fertility"
@@ -49,7 +54,7 @@ SURVIVORS = "survivors.jsonl"
 DUPLICATES = "duplicates.jsonl"
 
 # What a new run of the pipeline replaces (cards, fertility and megatron are kept until redone).
-PIPELINE_FILES = (MALFORMED_FILE, STATS, RUN, SUCCESS, LEDGER_ROWS)
+PIPELINE_FILES = (MALFORMED_FILE, STATS, RUN, SUCCESS, LEDGER_ROWS, *DRY_RUN_FILES)
 PIPELINE_FOLDERS = (DATA, REJECTS, SCRATCH)
 # Shard folders of a finished run, in the order documents are counted: kept, then removed.
 SHARD_KINDS = (DATA, REJECTS)

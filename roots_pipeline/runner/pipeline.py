@@ -1,9 +1,12 @@
-"""Builds and runs the Beam pipeline of a recipe, then turns its ledger into `stats.json`.
+"""Builds and runs the Beam pipeline of a recipe, then turns its ledger into `stats.json`; or,
+for a dry run, builds and translates it for its runner and stops there.
 
 What the run folder holds is defined in `output.run_folder`. `stats.json` is byte-identical
 across re-runs of the same inputs. `scratch/` holds files that steps pass to later steps instead
 of shuffling them (the shard writers' parts); it is deleted when the pipeline finishes (and, on
-local runners, when it fails or is interrupted; else by the next run of the recipe).
+runners in this process, when it fails or is interrupted; else by the next run of the recipe).
+Which runners are supported, and what each allows, is in `runners`; when the previous outputs
+are deleted, in `clearing` and `start_gate`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -23,8 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
+import grpc
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, WorkerOptions
+from apache_beam.options.pipeline_options import PipelineOptions, PortableOptions, TestOptions, WorkerOptions
+from apache_beam.runners.runner import PipelineState
 
 from roots_pipeline import __version__
 from roots_pipeline.document import Document
@@ -38,8 +45,8 @@ from roots_pipeline.output.run_folder import (
     DATA,
     LEDGER_ROWS,
     MALFORMED_FILE,
-    PIPELINE_FILES,
-    PIPELINE_FOLDERS,
+    PIPELINE_PROTO,
+    PIPELINE_SUMMARY,
     REJECTS,
     RUN,
     SCRATCH,
@@ -51,7 +58,23 @@ from roots_pipeline.output.run_folder import (
 from roots_pipeline.output.shard_reader import count_documents
 from roots_pipeline.output.shards import WriteShards
 from roots_pipeline.recipe import Recipe
+from roots_pipeline.runner.beam_args import take_dry_run
+from roots_pipeline.runner.clearing import (
+    check_run_folder,
+    delete_folders,
+    delete_outputs,
+    outputs_to_replace,
+)
 from roots_pipeline.runner.direct_runner_fixes import apply_direct_runner_fixes
+from roots_pipeline.runner.runners import (
+    Runner,
+    beam_options,
+    check_run_folder_reachable,
+    describe_runner,
+    staging_warning,
+)
+from roots_pipeline.runner.start_gate import NO_WORKER, WORKER_START_SECONDS, StartGate
+from roots_pipeline.runner.translate import summarize, translate
 from roots_pipeline.sources.read import LEDGER, MALFORMED, ReadSource, plan_source
 from roots_pipeline.stages.apply import NOTES, REJECTED, ApplyStages
 from roots_pipeline.stages.base import CorpusStage, DocumentStage, Stage
@@ -59,8 +82,6 @@ from roots_pipeline.worker.coder import DocumentBatch
 from roots_pipeline.worker.fs import is_remote
 from roots_pipeline.worker.glibc_heap import limit_malloc_arenas
 from roots_pipeline.worker.progress import ProgressDisplay
-
-LOCAL_RUNNERS = {None, "DirectRunner", "direct", "SwitchingDirectRunner", "BundleBasedDirectRunner"}
 
 
 @dataclass(frozen=True)
@@ -186,9 +207,20 @@ def _write_text(path: str, text: str) -> None:
     write_atomically(path, text.encode("utf-8"))
 
 
+def _write_bytes(path: str, data: bytes) -> None:
+    write_atomically(path, data)
+
+
 def _read_text(path: str) -> str:
     with FileSystems.open(path, compression_type="uncompressed") as handle:
         return handle.read().decode("utf-8")
+
+
+def plan_recipe(recipe: Recipe) -> list[list[Any]]:
+    """Return the splits of every source, in recipe order (its index is the first part of its
+    documents' reading order)."""
+    return [plan_source(spec, recipe.limits, f"{recipe.file}: sources[{index}]", index)
+            for index, spec in enumerate(recipe.sources)]
 
 
 def fingerprint(recipe: Recipe, splits: list[list[Any]]) -> str:
@@ -201,66 +233,79 @@ def fingerprint(recipe: Recipe, splits: list[list[Any]]) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
-               show_progress: bool = True) -> RunResult:
-    """Run a recipe (or skip it when its outputs are already complete) and return the ledger."""
+def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False, show_progress: bool = True,
+               shared_out: bool = False, worker_start_seconds: float = WORKER_START_SECONDS) -> RunResult:
+    """Run a recipe (or skip it when its outputs are already complete) and return the ledger.
+
+    The run folder's previous outputs are listed before the job is submitted and deleted only once
+    the runner has accepted it: on an FnApiRunner in this process when the job's first workers have
+    connected (`start_gate`), on any other runner when `run()` returns with the job submitted.
+    Anything that fails earlier leaves them as they were. `shared_out` says that a local run folder
+    is on a filesystem every worker mounts (required for runners whose workers run elsewhere).
+    """
     started = time.monotonic()
+    dry_run, beam_args = take_dry_run(beam_args)
+    if dry_run:
+        raise RootsError("--dry_run: translate the recipe with dry_run_recipe(), not run_recipe()")
+    options, runner = _runner_for(beam_args, recipe, shared_out)
     run_dir = recipe.output.rstrip("/")
-    splits = [plan_source(spec, recipe.limits, f"{recipe.file}: sources[{i}]", i)
-              for i, spec in enumerate(recipe.sources)]
+    splits = plan_recipe(recipe)
     digest = fingerprint(recipe, splits)
     marker = run_path(run_dir, SUCCESS)
     if not force and FileSystems.exists(marker) and _read_text(marker).strip() == digest:
         stats = json.loads(_read_text(run_path(run_dir, STATS)))
         previous = json.loads(_read_text(run_path(run_dir, RUN)))["wall_seconds"]
         return RunResult(run_dir, stats, previous, skipped=True)
-    _check_run_folder(run_dir, splits)
+    check_run_folder(run_dir, splits)
 
-    options = PipelineOptions(beam_args)
-    runner = options.view_as(StandardOptions).runner
-    local = runner in LOCAL_RUNNERS
-    if local:
-        # The DirectRunner's process and workers hold whole shuffles: let freed memory be reused.
+    if runner.in_process:
+        # The runner's process and workers hold whole shuffles: let freed memory be reused.
         limit_malloc_arenas()
         # Beam's runner loses bytes sent while a timed flush waits, and sends shuffles whole.
         apply_direct_runner_fixes()
         # Keep worker processes of multi_processing mode from logging every bundle.
         options.view_as(WorkerOptions).default_sdk_harness_log_level = (
             options.view_as(WorkerOptions).default_sdk_harness_log_level or "ERROR")
-    progress_dir = tempfile.mkdtemp(prefix="roots-progress-") if local and show_progress else None
-    finished = False
-    try:
-        try:
-            pipeline = beam.Pipeline(options=options)  # checks the runner before anything is deleted
-        except ValueError as exc:
-            raise RootsError(f"Beam options: {exc}") from exc
-        build_pipeline(pipeline, recipe, splits, progress_dir)
-        _clear_outputs(run_dir)
+    progress_dir = tempfile.mkdtemp(prefix="roots-progress-") if runner.direct and show_progress else None
+    previous_outputs = outputs_to_replace(run_dir)
+
+    def job_accepted() -> None:
+        delete_outputs(run_dir, previous_outputs)
         # Marks the folder as a run folder at once, so a re-run after a failure may clear it.
         _write_text(run_path(run_dir, RUN), json.dumps({"status": "running", "fingerprint": digest}) + "\n")
+
+    gate = StartGate(job_accepted, worker_start_seconds)
+    finished = False
+    try:
+        pipeline = _new_pipeline(options)
+        build_pipeline(pipeline, recipe, splits, progress_dir)
         order = [stage.name for stage in recipe.stages]
-        with ProgressDisplay(progress_dir, order) if progress_dir else contextlib.nullcontext():
-            pipeline.run().wait_until_finish()
+        with gate if runner.in_process else contextlib.nullcontext(), \
+                ProgressDisplay(progress_dir, order) if progress_dir else contextlib.nullcontext():
+            try:
+                result = pipeline.run()
+                if not runner.in_process:  # run() returned with the job submitted: it exists
+                    gate.fire()
+                result.wait_until_finish()
+            except Exception as exc:
+                explained = _explained(exc, gate, options)
+                if explained is exc:
+                    raise
+                raise explained from exc
+        if result.state != PipelineState.DONE:
+            raise RootsError(f"the {runner.name} job ended in state {result.state}: outputs incomplete")
+        assert gate.fired, "the runner ran the job without asking for workers"
         finished = True
     finally:
         if progress_dir:
             shutil.rmtree(progress_dir, ignore_errors=True)
-        if finished or local:  # a local pipeline ends with this process; a remote job may still read
-            _delete_folders(run_dir, (SCRATCH,))
+        if gate.fired and (finished or runner.in_process):  # a remote job may still read its scratch files
+            delete_folders(run_dir, (SCRATCH,))
 
-    written = json.loads(_read_text(run_path(run_dir, LEDGER_ROWS)))
-    rows = [(tuple(key), tuple(count)) for key, count in written]
-    counted = {(key[0], key[1]) for key, _ in rows}
-    for spec in recipe.sources:  # a source that yielded nothing is in the ledger too, with zeros
-        if (spec.kind, spec.dataset) not in counted:
-            rows.append(((spec.kind, spec.dataset, spec.lang or UNDETERMINED, "in", ""), (0, 0)))
-    stats = {"run": recipe.name, "recipe": os.path.basename(recipe.file), "recipe_sha256": recipe.digest,
-             **build_stats(rows)}
-    _write_text(run_path(run_dir, STATS), dumps(stats))
-    FileSystems.delete([run_path(run_dir, LEDGER_ROWS)])
+    stats = write_ledger(recipe)
     wall = time.monotonic() - started
     _write_text(run_path(run_dir, RUN), json.dumps({
-        "status": "finished", "wall_seconds": round(wall, 3), "runner": runner or "DirectRunner",
+        "status": "finished", "wall_seconds": round(wall, 3), "runner": runner.name,
         "beam_args": beam_args,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "roots_pipeline": __version__,
         "apache_beam": beam.__version__, "python": platform.python_version(), "fingerprint": digest,
@@ -274,6 +319,105 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False,
         assert_shards_match_ledger(run_dir, stats, recipe.shards.write_rejects)
     _write_text(marker, digest + "\n")
     return RunResult(run_dir, stats, wall, skipped=False)
+
+
+def write_ledger(recipe: Recipe) -> dict[str, Any]:
+    """Turn the ledger rows a finished pipeline wrote into `stats.json`; return the ledger."""
+    run_dir = recipe.output.rstrip("/")
+    written = json.loads(_read_text(run_path(run_dir, LEDGER_ROWS)))
+    rows = [(tuple(key), tuple(count)) for key, count in written]
+    counted = {(key[0], key[1]) for key, _ in rows}
+    for spec in recipe.sources:  # a source that yielded nothing is in the ledger too, with zeros
+        if (spec.kind, spec.dataset) not in counted:
+            rows.append(((spec.kind, spec.dataset, spec.lang or UNDETERMINED, "in", ""), (0, 0)))
+    stats = {"run": recipe.name, "recipe": os.path.basename(recipe.file), "recipe_sha256": recipe.digest,
+             **build_stats(rows)}
+    _write_text(run_path(run_dir, STATS), dumps(stats))
+    FileSystems.delete([run_path(run_dir, LEDGER_ROWS)])
+    return stats
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a dry run wrote: the run folder, and the summary of the pipeline (also in pipeline.json)."""
+
+    run_dir: str
+    summary: dict[str, Any]
+
+
+def dry_run_recipe(recipe: Recipe, beam_args: list[str], shared_out: bool = False) -> DryRun:
+    """Build the recipe's pipeline and translate it for the runner the options name, running nothing:
+    write the Runner API proto to `<run>/pipeline.pb` and its summary to `<run>/pipeline.json`, and
+    change nothing else. `beam_args` may hold `--dry_run` in any of its forms."""
+    _, beam_args = take_dry_run(beam_args)
+    options, runner = _runner_for(beam_args, recipe, shared_out)
+    options.view_as(TestOptions).dry_run = True  # DataflowRunner's own: no bucket checks, no submission
+    run_dir = recipe.output.rstrip("/")
+    splits = plan_recipe(recipe)
+    check_run_folder(run_dir, splits)
+    pipeline = _new_pipeline(options)
+    build_pipeline(pipeline, recipe, splits, None)
+    try:
+        proto = translate(pipeline)
+    except ValueError as exc:  # Beam's runners report bad option values this way
+        raise _options_error(exc) from exc
+    summary = {**summarize(proto, runner.name), "recipe": recipe.file, "beam_args": beam_args}
+    _write_bytes(run_path(run_dir, PIPELINE_PROTO), proto.SerializeToString())
+    _write_text(run_path(run_dir, PIPELINE_SUMMARY), json.dumps(summary, indent=2) + "\n")
+    return DryRun(run_dir, summary)
+
+
+def _runner_for(beam_args: list[str], recipe: Recipe, shared_out: bool) -> tuple[PipelineOptions, Runner]:
+    """Return Beam's options and the runner they name, refusing a run folder the workers would not
+    share; warn on stderr when the workers will lack this package."""
+    options = beam_options(beam_args)
+    runner = describe_runner(options)
+    check_run_folder_reachable(runner, recipe.output.rstrip("/"), shared_out)
+    warning = staging_warning(runner, options)
+    if warning:
+        print(f"roots: warning: {warning}", file=sys.stderr)
+    return options, runner
+
+
+def _new_pipeline(options: PipelineOptions) -> beam.Pipeline:
+    try:
+        return beam.Pipeline(options=options)  # validates the options for the runner
+    except ValueError as exc:
+        raise _options_error(exc) from exc
+
+
+def _options_error(exc: ValueError) -> RootsError:
+    """Return Beam's complaint about its options as one line (Beam lists them one a line)."""
+    return RootsError(f"Beam options: {'; '.join(filter(None, map(str.strip, str(exc).splitlines())))}")
+
+
+def _explained(exc: Exception, gate: StartGate, options: PipelineOptions) -> Exception:
+    """Return the error to report for a failed run: the cause found at the workers' start when
+    there is one, or a RootsError when the job server did not answer or the workers could not
+    import this package."""
+    if isinstance(gate.error, RootsError):
+        return gate.error
+    if isinstance(exc, RootsError):
+        return exc
+    if isinstance(exc, grpc.FutureTimeoutError):  # Beam waits this long for a job server's channel
+        portable = options.view_as(PortableOptions)
+        endpoint = portable.job_endpoint or "its default endpoint"
+        return RootsError(f"no job server answered at {endpoint} within {portable.job_server_timeout} s "
+                          "(--job_server_timeout): start it, or fix --job_endpoint; the previous outputs "
+                          "are as they were")
+    stalled = _NO_WORKER.search(str(exc))
+    if stalled:  # a job server with the bounded start (`runner.job_server`) gave up on its workers
+        return RootsError(stalled.group(0))
+    missing = _MISSING_MODULE.search(str(exc))
+    if missing:
+        return RootsError(f"the workers cannot import {missing.group(1)} ({missing.group(0)}): install "
+                          f"roots-pipeline {__version__} in the workers' Python, or stage it with "
+                          "`pip wheel --no-deps . -w dist` and --extra_package dist/roots_pipeline-*.whl")
+    return exc
+
+
+_NO_WORKER = re.compile(rf"{re.escape(NO_WORKER)}.*")
+_MISSING_MODULE = re.compile(r"No module named '((?:roots_pipeline|apache_beam)[\w.]*)'")
 
 
 def assert_shards_match_ledger(run_dir: str, stats: dict[str, Any], rejects_written: bool = True) -> None:
@@ -302,42 +446,3 @@ def assert_shards_match_ledger(run_dir: str, stats: dict[str, Any], rejects_writ
     if wrong:
         raise LedgerImbalance("the written shards do not match the ledger: " + "; ".join(wrong)
                               + ". The runner lost or repeated documents; the outputs are incomplete.")
-
-
-def _check_run_folder(run_dir: str, splits: list[list[Any]]) -> None:
-    """Refuse a run folder that holds anything but an earlier run, or that holds the inputs.
-
-    Re-running clears `data/`, `rejects/` and `scratch/`; that must never delete a user's own files.
-    """
-    if not is_remote(run_dir):
-        if os.path.exists(run_dir) and not os.path.isdir(run_dir):
-            raise RootsError(f"output {run_dir} is a file, not a folder")
-        present = sorted(os.listdir(run_dir)) if os.path.isdir(run_dir) else []
-        if present and RUN not in present:
-            raise RootsError(f"output folder {run_dir} is not empty and holds no earlier run "
-                             f"({', '.join(present[:3])}…): choose an empty or new folder")
-    cleared = [os.path.abspath(run_path(run_dir, name)) + os.sep for name in PIPELINE_FOLDERS]
-    inside = [s.file.path for group in splits for s in group
-              if os.path.abspath(s.file.path).startswith(tuple(cleared))]
-    if inside:
-        raise RootsError(f"input {inside[0]} lies inside the output folder {run_dir}, which a run clears")
-
-
-def _clear_outputs(run_dir: str) -> None:
-    """Remove a previous run's outputs so the new ones cannot mix with them."""
-    old = [run_path(run_dir, name) for name in PIPELINE_FILES if FileSystems.exists(run_path(run_dir, name))]
-    if old:
-        FileSystems.delete(old)
-    _delete_folders(run_dir, PIPELINE_FOLDERS)
-
-
-def _delete_folders(run_dir: str, names: tuple[str, ...]) -> None:
-    """Delete folders of the run folder, on a local disk or an object store (where a folder is
-    only a prefix: a trailing / deletes everything under it; `**` matches at any depth)."""
-    if is_remote(run_dir):
-        old = [f"{run_dir}/{name}/" for name in names
-               if FileSystems.match([f"{run_dir}/{name}/**"], limits=[1])[0].metadata_list]
-    else:
-        old = [run_path(run_dir, name) for name in names if os.path.isdir(run_path(run_dir, name))]
-    if old:
-        FileSystems.delete(old)

@@ -31,7 +31,7 @@ OSCAR_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json", ".json.gz", ".js
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 
 
-def plan_source(spec: SourceSpec, limits: Limits, what: str, source_index: int = 0) -> list[Any]:
+def plan_source(spec: SourceSpec, limits: Limits, what: str, source_index: int) -> list[Any]:
     """Return the splits of one recipe source (files listed and checked on the driver).
 
     `what` names the source in errors, e.g. `pipelines/demo.yaml: sources[2]`; `source_index` is

@@ -107,8 +107,8 @@ def test_adhoc_sources(tmp_path):
                      None, str(tmp_path), [])
     trailing = adhoc_recipe([f"oscar={DEMO}/oscar/en_part_1.jsonl.gz,"], None, str(tmp_path), [])
     assert trailing.sources[0].paths == (f"{DEMO}/oscar/en_part_1.jsonl.gz",)
-    with pytest.raises(RecipeError, match=r"--out: no filesystem for gs://"):  # apache-beam[gcp] absent
-        adhoc_recipe([f"oscar={DEMO}/oscar/en_part_1.jsonl.gz"], None, "gs://bucket/run", [])
+    with pytest.raises(RecipeError, match=r"--out: no filesystem for hf://"):  # Beam has none for hf://
+        adhoc_recipe([f"oscar={DEMO}/oscar/en_part_1.jsonl.gz"], None, "hf://bucket/run", [])
 
 
 @pytest.mark.parametrize("change, key, message", [
@@ -118,7 +118,7 @@ def test_adhoc_sources(tmp_path):
     (("  - clean_text", "  - clean_text: {max_blank_lines: -7}"), "stages[0].clean_text.max_blank_lines",
      "-1 (keep all)"),
     (("name: t", "name: t\nname: u"), "(file)", "key 'name' appears twice"),
-    (("output: out", "output: gs://bucket/out"), "output", "install apache-beam[gcp]"),
+    (("output: out", "output: hf://bucket/out"), "output", "install apache-beam[gcp]"),
     (("output: out", "output: out\nshards: {size_mb: .inf}"), "shards.size_mb", "finite"),
     (("name: t", "name: t\n? [a, b]\n: 1"), "(file)", "a key must be a plain value"),
 ])

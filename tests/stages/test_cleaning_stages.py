@@ -407,8 +407,9 @@ def test_pseudo_crawl_demo_ledger_balances_and_counts_the_removals(tmp_path):
     assert stats == result.stats and all(row["balanced"] for row in stats["balance"])
 
     # The same numbers, computed here from the records themselves.
-    read = {spec.kind: [d for split in plan_source(spec, recipe.limits, "test") for d in split.read()
-                        if isinstance(d, Document) and not d.reasons] for spec in recipe.sources}
+    read = {spec.kind: [d for split in plan_source(spec, recipe.limits, "test", index) for d in split.read()
+                        if isinstance(d, Document) and not d.reasons]
+            for index, spec in enumerate(recipe.sources)}
     pages = [clean_text(d.text) for d in read["pseudo_crawl"]]
     assert {d.meta["domain"] for d in read["pseudo_crawl"]} == {"www.debian.org"}
     distinct = set(pages)

@@ -16,7 +16,7 @@ from roots_pipeline.errors import RecipeError, RootsError
 from roots_pipeline.filters.quality import QualityScorer
 from roots_pipeline.lang.identify import packaged_model, resolve_model
 from roots_pipeline.options import build_options
-from roots_pipeline.runner.pipeline import _delete_folders
+from roots_pipeline.runner.clearing import delete_folders
 from roots_pipeline.stages.quality_filter import QualityFilter
 from roots_pipeline.worker.fs import file_names, local_file
 from tests.conftest import DATA, DEMO
@@ -108,6 +108,6 @@ def test_run_folders_in_a_bucket_are_deleted_at_any_depth(tmp_path):
     (run / "scratch" / "suffix_array_dedup3").mkdir(parents=True)
     (run / "scratch" / "suffix_array_dedup3" / "en-0-1.bin").write_bytes(b"text")
     (run / "data" / "en").mkdir(parents=True)
-    _delete_folders(SCHEME + str(run), ("scratch", "rejects"))
+    delete_folders(SCHEME + str(run), ("scratch", "rejects"))
     assert not (run / "scratch").exists()
     assert (run / "data" / "en").is_dir()
