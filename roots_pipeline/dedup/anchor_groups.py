@@ -323,18 +323,46 @@ def hot_duplicate_starts(hot_starts: np.ndarray, first_starts: np.ndarray) -> np
     return np.setdiff1d(hot_starts, first_starts)
 
 
-def spans_by_doc(docs: np.ndarray, starts: np.ndarray, min_bytes: int) -> dict[int, list[ByteSpan]]:
-    """Return, per document key, the merged byte spans of its duplicate windows: `docs` and
-    `starts` grouped by document, starts ascending within one (as `duplicate_windows` gives
-    them). Spans break where a document changes or windows are more than W apart."""
+def merged_spans(docs: np.ndarray, starts: np.ndarray,
+                 min_bytes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the merged byte spans of duplicate windows as arrays (document key, first, end):
+    `docs` and `starts` grouped by document, starts ascending within one (as `duplicate_windows`
+    gives them). Spans break where a document changes or windows are more than W apart."""
     if not len(docs):
-        return {}
+        return docs, starts, starts
     new_doc = np.concatenate(([True], docs[1:] != docs[:-1]))
     breaks = np.flatnonzero(new_doc | np.concatenate(([True], np.diff(starts) > min_bytes)))
-    firsts = starts[breaks]
     ends = starts[np.append(breaks[1:], len(starts)) - 1] + min_bytes
+    return docs[breaks], starts[breaks], ends
+
+
+def union_of_spans(docs: np.ndarray, firsts: np.ndarray, ends: np.ndarray) -> dict[int, list[ByteSpan]]:
+    """Return, per document key, the union of its spans [first, end) (any order, overlapping or
+    touching ones joined), sorted: `suffix_array.merge_spans` of each document, vectorised."""
+    if not len(docs):
+        return {}
+    order = np.lexsort((firsts, docs))
+    docs, firsts, ends = docs[order], firsts[order], ends[order].astype(np.int64)
+    new_doc = np.concatenate(([True], docs[1:] != docs[:-1]))
+    # The furthest end so far within each document: offsetting each document's ends above the
+    # previous ones' lets one running maximum serve all of them.
+    offset = (np.cumsum(new_doc) - 1) * (int(ends.max()) + 1)
+    reach = np.maximum.accumulate(ends + offset) - offset
+    starts = new_doc | np.concatenate(([True], firsts[1:] > reach[:-1]))
+    begins = np.flatnonzero(starts)
+    lasts = np.append(begins[1:], len(docs)) - 1
     result: dict[int, list[ByteSpan]] = defaultdict(list)
-    for doc, first, end in zip(docs[breaks].tolist(), firsts.tolist(), ends.tolist(), strict=True):
+    for doc, first, end in zip(docs[begins].tolist(), firsts[begins].tolist(), reach[lasts].tolist(),
+                               strict=True):
+        result[doc].append((first, end))
+    return dict(result)
+
+
+def spans_by_doc(docs: np.ndarray, starts: np.ndarray, min_bytes: int) -> dict[int, list[ByteSpan]]:
+    """Return `merged_spans` as lists of (first, end) per document key."""
+    result: dict[int, list[ByteSpan]] = defaultdict(list)
+    span_docs, firsts, ends = merged_spans(docs, starts, min_bytes)
+    for doc, first, end in zip(span_docs.tolist(), firsts.tolist(), ends.tolist(), strict=True):
         result[doc].append((first, end))
     return dict(result)
 

@@ -16,24 +16,27 @@ Shape of the Beam graph, none of whose steps holds a language:
    language gets a plan (a side input of one pair per language): `groups` = M, about
    `CONTEXT_PER_BYTE` × its bytes / `part_mb`, and a sampling rate R that samples about
    `SAMPLE_MB` of it.
-2. **Hot anchors**: the anchor records of 1 document in R (by a hash of its id), their context
-   bytes summed per anchor hash over the whole language (a CombinePerKey per (language, shard of
-   the hash)); an anchor whose estimated context (sampled bytes × R) exceeds a quarter of
-   `part_mb` is *hot*: a boilerplate window repeated millions of times, which would make its
-   group unbounded (a side input of the hot hashes per language).
+2. **Hot anchors** (languages of more than one group): the anchor records of 1 document in R
+   (by a hash of its id; R at least `MIN_SAMPLE_RATE`), their context bytes summed per anchor
+   hash over the whole language (a CombinePerKey per (language, shard of the hash)); an anchor
+   whose estimated context (sampled bytes × R) exceeds a quarter of `part_mb` is *hot*: a
+   boilerplate window repeated millions of times, which would make its group unbounded (a side
+   input of the hot hashes per language).
 3. **Records**: each worker bundle buffers documents (at most `BUFFER_MB` of text) and turns them
    into anchor records per language (`anchor_records`: the windows of a document partitioned by
    their anchor, each record with its context). Cold records go to group `anchor % M`, packed
    and compressed once per bundle and group (`pack_records`); hot ones go to no group: the
-   bundle emits each distinct hot window once, with its first position.
+   bundle emits each distinct hot window once, with its first position, and the ranges of hot
+   window starts of each of its batches' documents (one range a hot record).
 4. **Groups** (a GroupByKey per (language, group)): `resolve_group` finds every window whose
    bytes occur earlier in reading order among the group's records, which hold every copy of
    their windows; the duplicates become byte spans per document. **Hot windows**: a
-   CombinePerKey(min) keyed by the window's bytes keeps its first position.
-5. **Join**: spans, and the first positions of hot windows, keyed by the id of the first document
-   of their batch, joined back to the batches with a CoGroupByKey (as `dedup_document` joins
-   its losers), so batches keep their documents and order. A document of a language with hot
-   anchors recomputes its hot windows and removes all but the first occurrences that name it.
+   CombinePerKey per (language, shard of the window's bytes) keeps each distinct window's first
+   position (`_FirstWindows`).
+5. **Join**: spans (as arrays, one element per batch and group), the hot windows' ranges and
+   their first positions, keyed by the id of the first document of their batch, joined back to
+   the batches with a CoGroupByKey (as `dedup_document` joins its losers), so batches keep their
+   documents and order. A document's hot windows all go but the first occurrences that name it.
 
 A changed document's text has its duplicate spans cut (`remove_spans`: a cut between two
 non-whitespace characters leaves one "\\n", or one " ", when the removed span held a line break
@@ -58,9 +61,9 @@ Memory per worker:
 - a group: about 5.8 bytes of RAM per byte of its context (`dedup.anchor_groups`), and a group
   holds about `part_mb` of context (1 / M of the language's, plus the spread of M sums of many
   anchors, none above a quarter of `part_mb`): 0.75 GB at the default 128 MB;
-- hot windows: one window and its position per key;
-- the join: one batch, its documents' spans, and, for a language with hot anchors, that batch's
-  records.
+- hot windows: the distinct hot windows of one (language, shard), W + 40 bytes each (1 /
+  `HOT_SHARDS` of the language's);
+- the join: one batch, its documents' spans and hot window ranges.
 
 Shuffle, per byte of text: the packed records, 0.8-3.6 bytes (more groups, smaller packs; see
 `dedup.anchors`), and the hot windows' keys; 2-3 at the default sizes. Work: linear in the
@@ -70,6 +73,7 @@ corpus, about 130 ns per byte of text on one core for the algorithm (`bench/anch
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -83,14 +87,13 @@ from apache_beam.utils.windowed_value import WindowedValue
 from roots_pipeline.dedup.anchor_groups import (
     duplicate_windows,
     first_occurrences,
-    hot_duplicate_starts,
-    spans_by_doc,
+    merged_spans,
+    union_of_spans,
 )
 from roots_pipeline.dedup.anchors import (
     anchor_records,
     hot_anchors,
     pack_records,
-    record_windows,
     sample_anchor_bytes,
     sampled_documents,
     split_groups,
@@ -100,8 +103,6 @@ from roots_pipeline.dedup.anchors import (
 from roots_pipeline.dedup.suffix_array import (
     ByteSpan,
     character_spans,
-    merge_spans,
-    merged_windows,
     remove_spans,
 )
 from roots_pipeline.document import Document
@@ -124,10 +125,15 @@ MAX_PART_MB = 2048
 # for choosing the number of groups; a wrong estimate changes group sizes, never results.
 CONTEXT_PER_BYTE = 3.7
 SAMPLE_MB = 64  # text per language whose anchors are counted to find the hot ones
+MIN_SAMPLE_RATE = 4  # at least 1 document in 4 is left out of the count: an estimate suffices
 SAMPLE_SHARDS = 16  # the counts of one language are summed in this many groups
 BUFFER_MB = 32  # text a worker buffers before making records: larger packs, fewer values
 HOT = "hot"
+HOT_RANGES = "hot_ranges"
+HOT_SHARDS = 256  # hot windows are kept first-per-window in this many groups a language
 _HASH_BITS = 64
+# A group's spans for one batch: document keys, span firsts and ends (byte offsets), one row a span.
+SpanArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -185,7 +191,7 @@ class SuffixArrayDedup(CorpusStage):
             | f"{label}_GroupHot" >> beam.CombinePerKey(_JoinHot())
         )
         records = batches | f"{label}_Records" >> beam.ParDo(
-            _MakeRecords(self.min_bytes), plans, hot).with_outputs(HOT, main="groups")
+            _MakeRecords(self.min_bytes), plans, hot).with_outputs(HOT, HOT_RANGES, main="groups")
         spans = (
             records.groups
             | f"{label}_Group" >> beam.GroupByKey()
@@ -193,13 +199,14 @@ class SuffixArrayDedup(CorpusStage):
         )
         firsts = (
             records[HOT]
-            | f"{label}_FirstHot" >> beam.CombinePerKey(min)
-            | f"{label}_HotByBatch" >> beam.MapTuple(_first_by_batch)
+            | f"{label}_FirstHot" >> beam.CombinePerKey(_FirstWindows())
+            | f"{label}_HotByBatch" >> beam.FlatMapTuple(_firsts_by_batch)
         )
         split = (
-            {BATCHES: keyed_batches(batches, label), "spans": spans, "firsts": firsts}
+            {BATCHES: keyed_batches(batches, label), "spans": spans, "firsts": firsts,
+             HOT_RANGES: records[HOT_RANGES]}
             | f"{label}_Join" >> beam.CoGroupByKey()
-            | f"{label}_Remove" >> beam.ParDo(_RemoveSpans(self.name, self.min_bytes, self.min_words), hot)
+            | f"{label}_Remove" >> beam.ParDo(_RemoveSpans(self.name, self.min_bytes, self.min_words))
             .with_output_types(DocumentBatch).with_outputs(REJECTED, NOTES, main="kept")
         )
         return CorpusOutputs(split.kept, split[REJECTED], split[NOTES])
@@ -225,7 +232,7 @@ def _plan(lang: str, size: int, part_bytes: int = 0) -> tuple[str, Plan]:
 
     `part_bytes` is always passed; Beam's `MapTuple` only accepts extra arguments with defaults."""
     groups = max(1, math.ceil(size * CONTEXT_PER_BYTE / part_bytes))
-    return lang, Plan(groups, max(1, math.ceil(size / (SAMPLE_MB * MB))))
+    return lang, Plan(groups, max(MIN_SAMPLE_RATE, math.ceil(size / (SAMPLE_MB * MB))))
 
 
 def _keys(docs: list[Document], batch_id: str) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:
@@ -281,6 +288,8 @@ class _SampleAnchors(beam.DoFn):
                 chosen[doc.lang].append(doc)
         sampled = {}
         for lang, docs in chosen.items():
+            if plans[lang].groups == 1:  # one group holds the language whatever its anchors
+                continue
             rate = plans[lang].sample_rate
             keep = sampled_documents(np.array([int(doc.id, 16) for doc in docs], np.uint64), rate)
             if keep.any():
@@ -358,8 +367,10 @@ class _JoinHot(beam.CombineFn):
 
 class _MakeRecords(beam.DoFn):
     """Turns each bundle's documents into anchor records: yields ((language, group), packed
-    records) for cold anchors, and `hot` ((language, window bytes), (order hi, lo, start, doc,
-    batch)) once per distinct hot window of the bundle, at its first position there."""
+    records) for cold anchors; `hot` ((language, window bytes), (order hi, lo, start, doc,
+    batch)) once per distinct hot window of the bundle, at its first position there; and
+    `hot_ranges` (batch id, (document keys, first starts, counts)): every hot window start of
+    the batch's documents, as one range per hot record."""
 
     def __init__(self, min_bytes: int) -> None:
         self._min_bytes = min_bytes
@@ -391,35 +402,85 @@ class _MakeRecords(beam.DoFn):
             for group, members in split_groups(cold, plans[lang].groups).items():
                 yield (lang, group), pack_records(members)
             if len(hot_records):
+                for entry in _by_batch(hot_records.batch, hot_records.doc, hot_records.first,
+                                       hot_records.count):
+                    yield beam.pvalue.TaggedOutput(HOT_RANGES, entry)
                 found = first_occurrences(hot_records)
-                columns = (found.hi, found.lo, found.start, found.doc, found.batch)
-                positions = zip(*(column.tolist() for column in columns), strict=True)
-                for window, position in zip(found.windows, positions, strict=True):
-                    yield beam.pvalue.TaggedOutput(HOT, ((lang, window.tobytes()), position))
+                weights = _window_weights(found.windows.shape[1])
+                shard = (found.windows.astype(np.uint64) @ weights) % np.uint64(HOT_SHARDS)
+                for index in np.unique(shard).tolist():
+                    mine = shard == index
+                    columns = (found.windows, found.hi, found.lo, found.start, found.doc, found.batch)
+                    yield beam.pvalue.TaggedOutput(HOT, ((lang, index), tuple(c[mine] for c in columns)))
 
 
 def _group_spans(_key: tuple[str, int], values: Iterable[bytes], min_bytes: int = 0,
-                 ) -> Iterator[tuple[str, tuple[str, list[ByteSpan]]]]:
-    """Yield (batch id, (document id, byte spans)) for the group's documents with duplicate windows
-    (`min_bytes` is always passed, see `_plan`).
+                 ) -> Iterator[tuple[str, SpanArrays]]:
+    """Yield (batch id, its documents' spans found in this group, as arrays) for each batch with a
+    duplicate window here: one element per batch and group, not per document (`min_bytes` is
+    always passed, see `_plan`).
 
     A group's arrays are large blocks, mapped afresh: the heap this worker freed before and while
     it runs goes back to the system (`free_heap_released`), else it stays resident under them."""
     with free_heap_released():
         records = unpack_group(values)
-        docs, starts = duplicate_windows(records)
+        docs, firsts, ends = merged_spans(*duplicate_windows(records), min_bytes)
     if not len(docs):
         return
-    batch_of = dict(zip(records.doc.tolist(), records.batch.tolist(), strict=True))
-    for doc, spans in spans_by_doc(docs, starts, min_bytes).items():
-        yield _hex(batch_of[doc]), (_hex(doc), spans)
+    keys, where = np.unique(records.doc, return_index=True)
+    yield from _by_batch(records.batch[where][np.searchsorted(keys, docs)], docs, firsts, ends)
 
 
-def _first_by_batch(_key: tuple[str, bytes], position: tuple[int, int, int, int, int],
-                    ) -> tuple[str, tuple[str, int]]:
-    """Return (batch id, (document id, window start)) of a hot window's first occurrence."""
-    _, _, start, doc, batch = position
-    return _hex(batch), (_hex(doc), start)
+def _by_batch(batches: np.ndarray, *columns: np.ndarray) -> Iterator[tuple[str, tuple[np.ndarray, ...]]]:
+    """Yield (batch id, the columns' rows of that batch) for each batch among `batches`."""
+    order = np.argsort(batches, kind="stable")
+    batches = batches[order]
+    columns = tuple(column[order] for column in columns)
+    bounds = np.flatnonzero(np.diff(batches)) + 1
+    for begin, end in zip([0, *bounds.tolist()], [*bounds.tolist(), len(batches)], strict=True):
+        yield _hex(int(batches[begin])), tuple(column[begin:end] for column in columns)
+
+
+@functools.cache
+def _window_weights(width: int) -> np.ndarray:
+    """Return odd 64-bit weights, one per byte of a window: a window's shard is their dot product."""
+    return np.random.default_rng(width).integers(0, 2**63, width, dtype=np.uint64) | np.uint64(1)
+
+
+class _FirstWindows(beam.CombineFn):
+    """Keeps, for each distinct hot window (W bytes), its first position in reading order: the
+    least (order hi, lo, start) of the positions the bundles report, with its document and batch.
+    Values and output are columns: windows (n × W bytes), hi, lo, start, doc, batch."""
+
+    def create_accumulator(self) -> list:
+        return []
+
+    def add_input(self, accumulator: list, value: tuple) -> list:
+        accumulator.append(value)
+        if len(accumulator) >= 64:
+            accumulator = [self._firsts(accumulator)]
+        return accumulator
+
+    def merge_accumulators(self, accumulators: Iterable[list]) -> list:
+        return [self._firsts([value for accumulator in accumulators for value in accumulator])]
+
+    def extract_output(self, accumulator: list) -> tuple:
+        return self._firsts(accumulator)
+
+    @staticmethod
+    def _firsts(values: list) -> tuple:
+        columns = [np.concatenate([value[i] for value in values]) for i in range(6)]
+        windows, hi, lo, start = columns[:4]
+        by_position = np.lexsort((start, lo, hi))
+        rows = np.ascontiguousarray(windows[by_position]).view(np.dtype((np.void, windows.shape[1]))).ravel()
+        _, first = np.unique(rows, return_index=True)  # the first index of each row: its least position
+        return tuple(column[by_position[first]] for column in columns)
+
+
+def _firsts_by_batch(_key: tuple[str, int], firsts: tuple) -> Iterator[tuple[str, tuple[np.ndarray, ...]]]:
+    """Yield (batch id, (document keys, window starts)) of the hot windows' first occurrences."""
+    _, _, _, start, doc, batch = firsts
+    return _by_batch(batch, doc, start)
 
 
 def minimum_words(lang: str, override: int | None) -> int:
@@ -451,28 +512,22 @@ def too_short(text: str, lang: str, min_words: int | None) -> bool:
 
 class _RemoveSpans(beam.DoFn):
     """Cuts each batch's duplicate spans; kept documents (main output, same order), documents left
-    too short (`rejected`), and the notes (`notes`). Documents of a language with hot anchors
-    find their hot windows again and drop all but the first occurrences that name them."""
+    too short (`rejected`), and the notes (`notes`). A document's hot windows all count as
+    duplicates but the first occurrences that name it."""
 
     def __init__(self, stage: str, min_bytes: int, min_words: int | None) -> None:
         self._stage = stage
         self._min_bytes = min_bytes
         self._min_words = min_words
 
-    def process(self, joined: tuple[str, dict[str, list]], hot: dict[str, np.ndarray]) -> Iterator[object]:
+    def process(self, joined: tuple[str, dict[str, list]]) -> Iterator[object]:
         _, parts = joined
-        spans: dict[str, list[ByteSpan]] = defaultdict(list)
-        for doc_id, found in parts["spans"]:
-            spans[doc_id].extend(found)
-        firsts: dict[str, list[int]] = defaultdict(list)
-        for doc_id, start in parts["firsts"]:
-            firsts[doc_id].append(start)
+        spans = self._spans(parts)
         for batch in unpacked(parts[BATCHES]):
-            self._add_hot_spans(batch, hot, firsts, spans)
             kept, rejected, tally = [], [], Tally()
             for doc in batch:
-                found = spans.get(doc.id)
-                removed = character_spans(doc.text, merge_spans(found)) if found else []
+                found = spans.get(int(doc.id, 16))
+                removed = character_spans(doc.text, found) if found else []
                 if not removed:
                     kept.append(doc)
                     continue
@@ -494,26 +549,43 @@ class _RemoveSpans(beam.DoFn):
             for entry in tally.items():
                 yield beam.pvalue.TaggedOutput(NOTES, entry)
 
-    def _add_hot_spans(self, batch: list[Document], hot: dict[str, np.ndarray], firsts: dict[str, list[int]],
-                       spans: dict[str, list[ByteSpan]]) -> None:
-        """Add to `spans` the batch's duplicate hot windows: every hot window of a document but the
-        first occurrences that name it (`firsts`, from the Combine)."""
-        chosen: dict[str, list[Document]] = defaultdict(list)
-        for doc in batch:
-            if len(hot.get(doc.lang, ())) and doc.nbytes >= self._min_bytes:
-                chosen[doc.lang].append(doc)
-        for lang, docs in chosen.items():
-            texts, orders, ids, batch_ids = _keys(docs, batch[0].id)
-            records = anchor_records(texts, orders, ids, self._min_bytes, batch_ids)
-            _, hot_records = split_hot(records, hot[lang])
-            if not len(hot_records):
-                continue
-            owners, starts = record_windows(hot_records)
-            order = np.lexsort((starts, owners))
-            owners, starts = owners[order], starts[order]
-            bounds = np.flatnonzero(np.diff(owners)) + 1
-            for begin, end in zip([0, *bounds.tolist()], [*bounds.tolist(), len(owners)], strict=True):
-                doc_id = _hex(int(owners[begin]))
-                named = np.asarray(firsts.get(doc_id, []), np.int64)
-                duplicates = hot_duplicate_starts(starts[begin:end], named)
-                spans[doc_id].extend(merged_windows(duplicates, self._min_bytes))
+    def _spans(self, parts: dict[str, list]) -> dict[int, list[ByteSpan]]:
+        """Return the merged byte spans of every document of the joined batch, by document key:
+        the groups' spans, and the duplicate hot windows (its hot window starts, from their
+        ranges, but the first occurrences that name it)."""
+        docs: list[np.ndarray] = [np.empty(0, np.uint64)]
+        firsts: list[np.ndarray] = [np.empty(0, np.int64)]
+        ends: list[np.ndarray] = [np.empty(0, np.int64)]
+        for group_docs, group_firsts, group_ends in parts["spans"]:
+            docs.append(group_docs)
+            firsts.append(group_firsts)
+            ends.append(group_ends)
+        if parts[HOT_RANGES]:
+            hot_docs, hot_starts = _hot_duplicates(parts[HOT_RANGES], parts["firsts"])
+            hot_docs, hot_firsts, hot_ends = merged_spans(hot_docs, hot_starts, self._min_bytes)
+            docs.append(hot_docs)
+            firsts.append(hot_firsts)
+            ends.append(hot_ends)
+        return union_of_spans(np.concatenate(docs), np.concatenate(firsts), np.concatenate(ends))
+
+
+def _hot_duplicates(ranges: list[tuple[np.ndarray, ...]], firsts: list[tuple[np.ndarray, np.ndarray]],
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Return (document key, window start) of a batch's duplicate hot windows, grouped by document
+    and ascending: every start of its hot records' ranges but the hot windows' first occurrences."""
+    docs, starts, counts = (np.concatenate([columns[i] for columns in ranges]) for i in range(3))
+    before = np.cumsum(counts) - counts
+    starts = np.repeat(starts - before, counts) + np.arange(int(counts.sum()))
+    docs = np.repeat(docs, counts)
+    if firsts:
+        first_docs = np.concatenate([docs for docs, _ in firsts])
+        first_starts = np.concatenate([starts for _, starts in firsts])
+        # One key per (document, start): the document's rank among the batch's, and the start
+        # (documents are under 4 GiB).
+        known, ranks = np.unique(np.concatenate([docs, first_docs]), return_inverse=True)
+        positions = np.concatenate([starts, first_starts]).astype(np.uint64)
+        keys = (ranks.astype(np.uint64) << np.uint64(32)) | positions
+        keep = ~np.isin(keys[:len(docs)], keys[len(docs):])
+        docs, starts = docs[keep], starts[keep]
+    order = np.lexsort((starts, docs))
+    return docs[order], starts[order]
