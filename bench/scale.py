@@ -84,7 +84,7 @@ from roots_pipeline.recipe import load_recipe
 from roots_pipeline.sources.files import Limits, open_decompressed
 from roots_pipeline.sources.oscar import file_language
 from roots_pipeline.stages.near_dedup import MinhashDedup
-from roots_pipeline.stages.substring_dedup import SuffixArrayDedup
+from roots_pipeline.stages.substring_dedup import BUFFER_MB, CONTEXT_PER_BYTE, SuffixArrayDedup
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "tests" / "data" / "demo"
@@ -425,16 +425,14 @@ def run_recipe_process(recipe: Path, folder: Path, stages: int, args: argparse.N
 # --- bounds -------------------------------------------------------------------------------------
 
 def suffix_array_bound_mb(corpus: Corpus, part_mb: float) -> float:
-    """Return the suffix_array_dedup job bound of `stages/substring_dedup.py` for this corpus, in MB.
-
-    A job holds n ≤ 2 × part_mb bytes of one language's text, 6 bytes of RAM per byte plus 64 MB
-    and about 100 bytes per document; n is taken as the largest language's input text (an upper
-    bound: the filters before it remove some).
-    """
-    largest = max(corpus.langs.values(), key=lambda part: part.text_bytes)
-    text = min(largest.text_bytes, 2 * part_mb * MB)
-    docs = largest.docs * text / largest.text_bytes
-    return (6 * text + 64 * MB + 100 * docs) / MB
+    """Return the suffix_array_dedup per-worker bound of `stages/substring_dedup.py` for this
+    corpus, in MB: a group of at most `part_mb` of anchor context (`CONTEXT_PER_BYTE` bytes per
+    byte of the largest language's input text, an upper bound: the filters before it remove some)
+    at 6 bytes of RAM per byte, or a bundle's `BUFFER_MB` of text at 4 bytes per byte while it
+    becomes records, whichever is larger."""
+    largest = max(part.text_bytes for part in corpus.langs.values())
+    group = min(part_mb * MB, CONTEXT_PER_BYTE * largest)
+    return max(6 * group, 4 * min(BUFFER_MB * MB, largest)) / MB
 
 
 def minhash_bound_mb(corpus: Corpus, num_perm: int, band_shards: int) -> float:
@@ -492,8 +490,8 @@ def main_table(results: list[SizeResult]) -> str:
         "Peak RSS in MiB: driver = the `roots run` process (also the DirectRunner, which holds",
         "shuffles in memory), worker = largest SDK worker process, tree = largest sum over the tree",
         "(psutil polling); maxrss = getrusage(RUSAGE_CHILDREN).ru_maxrss around `roots run`: the",
-        "exact peak of the largest single process. SA bound = suffix_array_dedup's stated job memory",
-        "(6 B per byte of text + 64 MB + 100 B/doc; text = largest language, at most 2 x part_mb);",
+        "exact peak of the largest single process. SA bound = suffix_array_dedup's stated group memory",
+        "(6 B per byte of anchor context, at most part_mb; or 4 B per byte of a 32 MB record buffer);",
         "MH bound = minhash_dedup's per-worker working set (signing block, one band group of the",
         "largest language); both on top of a worker's own baseline. beyond = worker peak minus the",
         "larger bound: a worker's baseline, which should not grow with the corpus.",

@@ -2,11 +2,12 @@
 
 The dedup stages find losers, labels or spans per document, key them by the id of the first
 document of the batch, and join them with the batches by a `CoGroupByKey`, so batches keep their
-documents and order. The batches travel through that join packed, as one pickle each: on
-Dataflow about the size a `list[Document]` coder would write, but the DirectRunner holds a
-grouping's values decoded until the group is read, and a decoded document (a dataclass,
-its dicts and lists) costs several times its pickle. Packed, the whole corpus waiting at a join
-in the DirectRunner's process costs about its pickled size, one bytes object per batch.
+documents and order. The batches themselves do not travel through that join: each worker bundle
+writes its batches, one pickle each, to a scratch file of its own (`worker.fs.ScratchAppender`),
+and the join carries only their places (path, offset, length), about 100 bytes a batch of up to
+1,000 documents. Beam's local runner holds a shuffle in its own process until it is read: through
+the join, the whole corpus used to wait there, pickled. Disk: the stage's input once, in
+`<run>/scratch/`, deleted when the run ends.
 """
 
 from __future__ import annotations
@@ -18,22 +19,36 @@ import apache_beam as beam
 
 from roots_pipeline.document import Document
 from roots_pipeline.worker.coder import document_fields
+from roots_pipeline.worker.fs import Place, ScratchAppender, read_place
 
 BATCHES = "batches"
 
 
-def keyed_batches(batches: beam.PCollection, label: str) -> beam.PCollection:
-    """Return (batch id, packed batch) for each non-empty batch, the `batches` side of the join."""
-    return (batches | f"{label}_ByBatch" >> beam.FlatMap(pack).with_output_types(tuple[str, bytes]))
+def keyed_batches(batches: beam.PCollection, label: str, scratch: str) -> beam.PCollection:
+    """Return (batch id, place of the batch in a scratch file) for each non-empty batch: the
+    `batches` side of the join. Files go in `<scratch>/<label>-batches/`."""
+    return batches | f"{label}_BatchFiles" >> beam.ParDo(_WriteBatches(f"{scratch}/{label}-batches"))
 
 
-def pack(batch: list[Document]) -> Iterator[tuple[str, bytes]]:
-    """Yield (id of the batch's first document, the batch pickled) unless the batch is empty."""
-    if batch:
-        yield batch[0].id, pickle.dumps([document_fields(doc) for doc in batch], pickle.HIGHEST_PROTOCOL)
+class _WriteBatches(beam.DoFn):
+    """Appends each batch, pickled, to the bundle's scratch file; yields (batch id, its place)."""
+
+    def __init__(self, folder: str) -> None:
+        self._folder = folder
+
+    def start_bundle(self) -> None:
+        self._file = ScratchAppender(self._folder)
+
+    def process(self, batch: list[Document]) -> Iterator[tuple[str, Place]]:
+        if batch:
+            data = pickle.dumps([document_fields(doc) for doc in batch], pickle.HIGHEST_PROTOCOL)
+            yield batch[0].id, self._file.append(data)
+
+    def finish_bundle(self) -> None:
+        self._file.close()
 
 
-def unpacked(packed: Iterable[bytes]) -> Iterator[list[Document]]:
+def unpacked(places: Iterable[Place]) -> Iterator[list[Document]]:
     """Yield the batches of a joined group's `batches` side (one, unless a batch id repeats)."""
-    for data in packed:
-        yield [Document(*fields) for fields in pickle.loads(data)]
+    for place in places:
+        yield [Document(*fields) for fields in pickle.loads(read_place(place))]

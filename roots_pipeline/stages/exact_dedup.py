@@ -46,7 +46,7 @@ class _ExactDedup(CorpusStage):
             | f"{label}_GroupCopies" >> beam.GroupByKey()
             | f"{label}_Losers" >> beam.FlatMap(_losers)
         )
-        by_batch = keyed_batches(batches, label)
+        by_batch = keyed_batches(batches, label, scratch)
         split = (
             {BATCHES: by_batch, "losers": losers}
             | f"{label}_Join" >> beam.CoGroupByKey()

@@ -219,7 +219,7 @@ class MinhashDedup(CorpusStage):
             | f"{label}_GroupParents" >> beam.GroupByKey()
             | f"{label}_Label" >> beam.MapTuple(_labelled)
         )
-        by_batch = keyed_batches(batches, label)
+        by_batch = keyed_batches(batches, label, scratch)
         split_fn = _SplitNearDuplicates(self.name, self.config_name)
         split = (
             {BATCHES: by_batch, "labels": labels}

@@ -65,10 +65,13 @@ Memory per worker:
   `HOT_SHARDS` of the language's);
 - the join: one batch, its documents' spans and hot window ranges.
 
-Shuffle, per byte of text: the packed records, 0.8-3.6 bytes (more groups, smaller packs; see
-`dedup.anchors`), and the hot windows' keys; 2-3 at the default sizes. Work: linear in the
-corpus, about 130 ns per byte of text on one core for the algorithm (`bench/anchors.py`,
-`bench/suffix_array.py`): the number of groups changes the number of steps, not the work.
+Shuffle: places (path, offset, length), about 100 bytes per packed value, per batch and per
+group's spans; the hot windows with their positions. The packed records themselves, 0.8-3.6
+bytes per byte of text (more groups, smaller packs; see `dedup.anchors`), and the batches waiting
+at the join go through files in `<run>/scratch/` (`worker.fs.ScratchAppender`): disk, about the
+stage's input twice while the run lasts. Work: linear in the corpus, about 130 ns per byte of
+text on one core for the algorithm (`bench/anchors.py`, `bench/suffix_array.py`): the number of
+groups changes the number of steps, not the work.
 """
 
 from __future__ import annotations
@@ -115,6 +118,7 @@ from roots_pipeline.stages.apply import NOTES, REJECTED
 from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
 from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
 from roots_pipeline.worker.coder import DocumentBatch
+from roots_pipeline.worker.fs import Place, ScratchAppender, read_place
 from roots_pipeline.worker.glibc_heap import free_heap_released
 
 MB = 1024 * 1024
@@ -191,7 +195,8 @@ class SuffixArrayDedup(CorpusStage):
             | f"{label}_GroupHot" >> beam.CombinePerKey(_JoinHot())
         )
         records = batches | f"{label}_Records" >> beam.ParDo(
-            _MakeRecords(self.min_bytes), plans, hot).with_outputs(HOT, HOT_RANGES, main="groups")
+            _MakeRecords(self.min_bytes, f"{scratch}/{label}-records"), plans, hot,
+        ).with_outputs(HOT, HOT_RANGES, main="groups")
         spans = (
             records.groups
             | f"{label}_Group" >> beam.GroupByKey()
@@ -203,7 +208,7 @@ class SuffixArrayDedup(CorpusStage):
             | f"{label}_HotByBatch" >> beam.FlatMapTuple(_firsts_by_batch)
         )
         split = (
-            {BATCHES: keyed_batches(batches, label), "spans": spans, "firsts": firsts,
+            {BATCHES: keyed_batches(batches, label, scratch), "spans": spans, "firsts": firsts,
              HOT_RANGES: records[HOT_RANGES]}
             | f"{label}_Join" >> beam.CoGroupByKey()
             | f"{label}_Remove" >> beam.ParDo(_RemoveSpans(self.name, self.min_bytes, self.min_words))
@@ -366,17 +371,19 @@ class _JoinHot(beam.CombineFn):
 
 
 class _MakeRecords(beam.DoFn):
-    """Turns each bundle's documents into anchor records: yields ((language, group), packed
-    records) for cold anchors; `hot` ((language, window bytes), (order hi, lo, start, doc,
-    batch)) once per distinct hot window of the bundle, at its first position there; and
-    `hot_ranges` (batch id, (document keys, first starts, counts)): every hot window start of
-    the batch's documents, as one range per hot record."""
+    """Turns each bundle's documents into anchor records: yields ((language, group), place of the
+    packed records in the bundle's scratch file) for cold anchors; `hot` ((language, shard),
+    columns of windows, order hi, lo, start, doc, batch): each distinct hot window of the bundle
+    at its first position there; and `hot_ranges` (batch id, (document keys, first starts,
+    counts)): every hot window start of the batch's documents, as one range per hot record."""
 
-    def __init__(self, min_bytes: int) -> None:
+    def __init__(self, min_bytes: int, folder: str) -> None:
         self._min_bytes = min_bytes
+        self._folder = folder
 
     def start_bundle(self) -> None:
         self._buffer = _Buffer(self._min_bytes)
+        self._file = ScratchAppender(self._folder)
 
     def process(self, batch: list[Document], plans: dict[str, Plan], hot: dict[str, np.ndarray]) -> Iterator:
         self._plans, self._hot = plans, hot  # side inputs are not passed to finish_bundle
@@ -395,12 +402,13 @@ class _MakeRecords(beam.DoFn):
                     yield beam.pvalue.TaggedOutput(entry.tag, GlobalWindows.windowed_value(entry.value))
                 else:
                     yield GlobalWindows.windowed_value(entry)
+        self._file.close()
 
     def _records(self, plans: dict[str, Plan], hot: dict[str, np.ndarray]) -> Iterator:
         for lang, records in self._buffer.drain():
             cold, hot_records = split_hot(records, hot.get(lang, ()))
             for group, members in split_groups(cold, plans[lang].groups).items():
-                yield (lang, group), pack_records(members)
+                yield (lang, group), self._file.append(pack_records(members))
             if len(hot_records):
                 for entry in _by_batch(hot_records.batch, hot_records.doc, hot_records.first,
                                        hot_records.count):
@@ -414,7 +422,7 @@ class _MakeRecords(beam.DoFn):
                     yield beam.pvalue.TaggedOutput(HOT, ((lang, index), tuple(c[mine] for c in columns)))
 
 
-def _group_spans(_key: tuple[str, int], values: Iterable[bytes], min_bytes: int = 0,
+def _group_spans(_key: tuple[str, int], places: Iterable[Place], min_bytes: int = 0,
                  ) -> Iterator[tuple[str, SpanArrays]]:
     """Yield (batch id, its documents' spans found in this group, as arrays) for each batch with a
     duplicate window here: one element per batch and group, not per document (`min_bytes` is
@@ -423,7 +431,7 @@ def _group_spans(_key: tuple[str, int], values: Iterable[bytes], min_bytes: int 
     A group's arrays are large blocks, mapped afresh: the heap this worker freed before and while
     it runs goes back to the system (`free_heap_released`), else it stays resident under them."""
     with free_heap_released():
-        records = unpack_group(values)
+        records = unpack_group(read_place(place) for place in places)
         docs, firsts, ends = merged_spans(*duplicate_windows(records), min_bytes)
     if not len(docs):
         return

@@ -9,10 +9,14 @@ a bucket, and each worker copies the files it needs into a cache folder under th
 directory the first time it loads them — once per process, under a temporary name then renamed, so
 concurrent processes on one machine never see a partial file. Local paths pass through unchanged.
 
-Scratch files. A run passes some data between its steps as files in `<run>/scratch/` (the
-shard writers' parts). Their names end in `.arrow`, but `FileSystems` would still guess a
-compression from a name; these files are always stored as written, so they are opened raw, on
-any filesystem.
+Scratch files. A run passes large values between its steps as files in `<run>/scratch/`, and
+shuffles only where they are: the shard writers' parts, the batches waiting at the dedup joins,
+the exact-substring dedup's anchor records. On Beam's local runner a shuffle lives in the
+runner's own process until it is read; a place in a file costs it a few dozen bytes. A worker
+bundle appends its values to one file of its own (`ScratchAppender`), and the step that needs a
+value reads it back by its place (`read_place`). Names may end in `.arrow`, but `FileSystems`
+would still guess a compression from a name; these files are always stored as written, so they
+are opened raw, on any filesystem.
 
 Beam is imported only by the functions that touch a filesystem: deciding about a path must not
 cost the seconds `import apache_beam` takes (cards, tuning and `roots score` never need it).
@@ -25,6 +29,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import uuid
 from typing import BinaryIO
 
 from roots_pipeline.errors import RootsError
@@ -106,3 +111,45 @@ def open_raw(path: str) -> BinaryIO:
     from apache_beam.io.filesystems import FileSystems
 
     return FileSystems.open(path, mime_type=_BINARY, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+Place = tuple[str, int, int]  # a value in a scratch file: (path, offset, length in bytes)
+
+
+class ScratchAppender:
+    """One scratch file of a worker bundle, created on the first value: `append` writes a value
+    and returns its place. `close` at the end of the bundle: a value is readable once its file is
+    closed, which happens before any step that groups the places runs."""
+
+    def __init__(self, folder: str) -> None:
+        self._folder = folder
+        self._handle: BinaryIO | None = None
+        self._path = ""
+        self._size = 0
+
+    def append(self, data: bytes) -> Place:
+        if self._handle is None:
+            self._path = f"{self._folder.rstrip('/')}/{uuid.uuid4().hex}.bin"
+            self._handle = create_raw(self._path)
+            self._size = 0
+        self._handle.write(data)
+        place = (self._path, self._size, len(data))
+        self._size += len(data)
+        return place
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def read_place(place: Place) -> bytes:
+    """Return the value a `ScratchAppender` wrote at `place`."""
+    path, offset, length = place
+    with open_raw(path) as handle:
+        handle.seek(offset)
+        data = handle.read(length)
+    if len(data) != length:
+        raise RootsError(f"scratch file {path} ends before byte {offset + length} (a run's scratch/ folder "
+                         "was changed while it ran)")
+    return data
