@@ -25,7 +25,8 @@ For each corpus and size, each in its own process:
   stage's number of groups and bundles of its buffer size), checked span for span against the
   suffix array, and the packed records' bytes: what the stage shuffles;
 * **stage**: a Beam pipeline reading the JSON lines, with the stage and without it, on the
-  DirectRunner's `multi_processing` mode with `--workers` workers; the stage's CPU seconds (all
+  DirectRunner's `multi_processing` mode with `--workers` workers and the fixes `roots run`
+  applies to it (`runner.direct_runner_fixes`, two heap arenas); the stage's CPU seconds (all
   processes) and wall seconds are the difference, and the largest worker's peak RSS (psutil,
   polled) is its memory. Its counts (documents changed, bytes removed) must equal the algorithm's.
 
@@ -236,8 +237,15 @@ def child_pipeline(corpus: Path, part_mb: float, with_stage: bool, workers: int,
 
     from roots_pipeline.document import Document
     from roots_pipeline.ledger import sum_counts
+    from roots_pipeline.runner.direct_runner_fixes import apply_direct_runner_fixes
     from roots_pipeline.stages.substring_dedup import SuffixArrayDedup
     from roots_pipeline.worker.coder import DocumentBatch
+    from roots_pipeline.worker.glibc_heap import limit_malloc_arenas
+
+    # What `roots run` does for a local runner: without the fixes, Beam 2.77's multi_processing
+    # mode loses batches and sends a worker its share of a shuffle as one message at 1 GB.
+    limit_malloc_arenas()
+    apply_direct_runner_fixes()
 
     def documents(lines: list[str]) -> list[Document]:
         records = [json.loads(line) for line in lines]
