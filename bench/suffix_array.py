@@ -23,7 +23,8 @@ For each corpus and size, each in its own process:
   baseline (CPU seconds, one core);
 * **anchors**: the stage's algorithm in one process (`find_duplicate_spans_by_anchors` with the
   stage's number of groups and bundles of its buffer size), checked span for span against the
-  suffix array, and the packed records' bytes: what the stage shuffles;
+  suffix array, and the packed records' bytes: what the stage writes to its scratch files and
+  reads back (its shuffles carry their places);
 * **stage**: a Beam pipeline reading the JSON lines, with the stage and without it, on the
   DirectRunner's `multi_processing` mode with `--workers` workers and the fixes `roots run`
   applies to it (`runner.direct_runner_fixes`, two heap arenas); the stage's CPU seconds (all
@@ -371,7 +372,7 @@ def measure(corpus: str, path: Path, size_mb: float, part_mb: float, workers: in
 
 def table(rows: list[Row]) -> str:
     header = ("corpus", "MB", "part MB", "groups", "SA MB/s", "anchors MB/s", "stage MB/s/core",
-              "stage s/MB", "stage CPU s/MB", "stage/SA", "shuffle B/B", "worker MiB", "driver MiB",
+              "stage s/MB", "stage CPU s/MB", "stage/SA", "records B/B", "worker MiB", "driver MiB",
               "exact", "counts")
     lines = [header]
     for r in rows:
@@ -406,10 +407,10 @@ def growth(rows: list[Row]) -> list[str]:
 def cost_table(row: Row, part_mb: float) -> str:
     """Project a language of 1-500 GB on CLUSTER_WORKERS one-core workers from a row's constants."""
     lines = [f"Projected from {row.corpus} {row.text_mb:,.0f} MB ({row.stage_cpu_s_per_mb:.3f} CPU s/MB, "
-             f"{row.packed_per_byte:.2f} shuffle bytes/byte), {part_mb:g} MB parts, "
+             f"{row.packed_per_byte:.2f} bytes of records a byte), {part_mb:g} MB parts, "
              f"{CLUSTER_WORKERS} one-core workers:",
              f"| text of one language | groups | CPU-hours | wall hours on {CLUSTER_WORKERS} workers "
-             "| shuffle "
+             "| records written and read "
              "| RAM per group |",
              "|---|---|---|---|---|---|"]
     for gigabytes in PROJECTED_GB:

@@ -118,7 +118,7 @@ from roots_pipeline.stages.apply import NOTES, REJECTED
 from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
 from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
 from roots_pipeline.worker.coder import DocumentBatch
-from roots_pipeline.worker.fs import Place, ScratchAppender, read_place
+from roots_pipeline.worker.fs import Place, ScratchAppender, read_places
 from roots_pipeline.worker.glibc_heap import free_heap_released
 
 MB = 1024 * 1024
@@ -431,7 +431,7 @@ def _group_spans(_key: tuple[str, int], places: Iterable[Place], min_bytes: int 
     A group's arrays are large blocks, mapped afresh: the heap this worker freed before and while
     it runs goes back to the system (`free_heap_released`), else it stays resident under them."""
     with free_heap_released():
-        records = unpack_group(read_place(place) for place in places)
+        records = unpack_group(read_places(places))
         docs, firsts, ends = merged_spans(*duplicate_windows(records), min_bytes)
     if not len(docs):
         return

@@ -24,12 +24,14 @@ cost the seconds `import apache_beam` takes (cards, tuning and `roots score` nev
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import hashlib
 import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterable
 from typing import BinaryIO
 
 from roots_pipeline.errors import RootsError
@@ -141,6 +143,16 @@ class ScratchAppender:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+def read_places(places: Iterable[Place], threads: int = 16) -> list[bytes]:
+    """Return the values at `places`, in their order, read `threads` at a time: a group of values
+    from many bundles' files is that many small reads, each a round trip on an object store."""
+    places = list(places)
+    if len(places) < 2:
+        return [read_place(place) for place in places]
+    with concurrent.futures.ThreadPoolExecutor(min(threads, len(places))) as pool:
+        return list(pool.map(read_place, places))
 
 
 def read_place(place: Place) -> bytes:
