@@ -15,11 +15,15 @@ Layout, little-endian:
     documents  uint64              n, the batch's documents that have a signature
     num_perm   uint64
     numbers    n × int64           document numbers (the id's 16 hex digits - 2**63), ascending
-    orders     n × 2 × uint64      each document's reading order (`Document.order`), high 64 bits
-                                   then low 64 bits
+    orders     n × 16 bytes        each document's reading order (`Document.order`), big-endian
     rows       n × num_perm × uint32   the signatures, in the order of `numbers`
 
 A reader finds a document by binary search in `numbers`.
+
+Nodes. The components' node of a document is 32 bytes: its reading order (16, big-endian), its
+id and the id of its batch's first document (8 each, big-endian). Bytes compare as the tuple
+(order, id, batch id) does, so the smallest node of a cluster is its first document in reading
+order, and Beam encodes a node as it is, where an order above 2**63 in a tuple is pickled.
 """
 
 from __future__ import annotations
@@ -32,9 +36,9 @@ import numpy as np
 from roots_pipeline.worker.fs import create_raw, open_raw
 
 _HEADER = struct.Struct("<QQ")
-_LOW = (1 << 64) - 1
-_ORDERS = np.dtype([("high", "<u8"), ("low", "<u8")])
-Node = tuple[int, str, str]  # (reading order, document id, id of its batch's first document)
+_ORDER = 16  # bytes of a reading order
+_NODE = np.dtype([("order", f"V{_ORDER}"), ("id", ">u8"), ("batch", ">u8")])
+Node = bytes  # reading order (16 bytes), document id (8), batch id (8): see the module docstring
 
 
 def document_number(doc_id: str) -> int:
@@ -55,11 +59,8 @@ def write_signatures(path: str, numbers: np.ndarray, orders: list[int], rows: np
     """Write one batch's signatures: `numbers` (int64), reading `orders` and `rows` (documents x
     num_perm, uint32), in any order; the file holds them sorted by number."""
     assert len(numbers) == len(orders) == len(rows) and rows.dtype == np.uint32, (len(numbers), rows.dtype)
-    assert all(0 <= order < 1 << 128 for order in orders), "a reading order takes at most 128 bits"
+    places = np.frombuffer(b"".join(order.to_bytes(_ORDER, "big") for order in orders), dtype=f"V{_ORDER}")
     by_number = np.argsort(numbers, kind="stable")
-    places = np.empty(len(orders), dtype=_ORDERS)
-    places["high"] = [order >> 64 for order in orders]
-    places["low"] = [order & _LOW for order in orders]
     with create_raw(path) as handle:
         handle.write(_HEADER.pack(len(numbers), rows.shape[1] if rows.ndim == 2 else 0))
         handle.write(np.ascontiguousarray(numbers[by_number], dtype="<i8").tobytes())
@@ -73,7 +74,7 @@ class BatchSignatures:
 
     batch_id: str
     numbers: np.ndarray  # int64, ascending
-    orders: np.ndarray  # `_ORDERS`
+    orders: np.ndarray  # 16-byte big-endian reading orders (numpy void)
     rows: np.ndarray  # (documents x num_perm) uint32
 
     def positions(self, numbers: np.ndarray) -> np.ndarray:
@@ -83,10 +84,19 @@ class BatchSignatures:
             f"documents missing from the signatures of batch {self.batch_id}")
         return found
 
-    def node(self, position: int) -> Node:
-        """Return the components' node of the document at a row: (reading order, id, batch id)."""
-        high, low = self.orders[position].tolist()
-        return (high << 64) | low, document_id(int(self.numbers[position])), self.batch_id
+    def nodes(self, positions: np.ndarray) -> list[Node]:
+        """Return the components' nodes of the documents at rows (see the module docstring)."""
+        packed = np.empty(len(positions), dtype=_NODE)
+        packed["order"] = self.orders[positions]
+        packed["id"] = self.numbers[positions].astype(np.uint64) ^ np.uint64(1 << 63)
+        packed["batch"] = document_number(self.batch_id) + (1 << 63)
+        data = packed.tobytes()
+        return [data[start:start + _NODE.itemsize] for start in range(0, len(data), _NODE.itemsize)]
+
+
+def node_ids(node: Node) -> tuple[str, str]:
+    """Return (document id, batch id) of a node."""
+    return node[_ORDER:_ORDER + 8].hex(), node[_ORDER + 8:].hex()
 
 
 def read_signatures(path: str, batch_id: str) -> BatchSignatures:
@@ -97,7 +107,7 @@ def read_signatures(path: str, batch_id: str) -> BatchSignatures:
     offset = _HEADER.size
     numbers = np.frombuffer(data, dtype="<i8", count=count, offset=offset)
     offset += numbers.nbytes
-    orders = np.frombuffer(data, dtype=_ORDERS, count=count, offset=offset)
+    orders = np.frombuffer(data, dtype=f"V{_ORDER}", count=count, offset=offset)
     offset += orders.nbytes
     rows = np.frombuffer(data, dtype="<u4", count=count * num_perm, offset=offset).reshape(count, num_perm)
     assert offset + rows.nbytes == len(data), f"{path}: {len(data)} bytes, expected {offset + rows.nbytes}"

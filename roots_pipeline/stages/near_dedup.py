@@ -105,6 +105,7 @@ from roots_pipeline.dedup.signature_files import (
     Node,
     document_id,
     document_number,
+    node_ids,
     read_signatures,
     write_signatures,
 )
@@ -468,8 +469,8 @@ def _verified(first: BatchSignatures, first_rows: np.ndarray, second: BatchSigna
               second_rows: np.ndarray, need: int) -> Iterator[tuple[Node, Node]]:
     """Yield (node, neighbour) both ways for each pair of rows whose signatures are close."""
     close = _close(first.rows[first_rows], second.rows[second_rows], need)
-    for one, other in zip(first_rows[close].tolist(), second_rows[close].tolist(), strict=True):
-        yield from _both_ways(first.node(one), second.node(other))
+    for one, other in zip(first.nodes(first_rows[close]), second.nodes(second_rows[close]), strict=True):
+        yield from _both_ways(one, other)
 
 
 def _large_star(node: Node, values: Iterable[Node | tuple[Node]]) -> Iterator[object]:
@@ -478,13 +479,14 @@ def _large_star(node: Node, values: Iterable[Node | tuple[Node]]) -> Iterator[ob
     1-tuples, those of them that the small-star step before found to be its leaves."""
     neighbours, leaves = set(), set()
     for value in values:
-        if len(value) == 1:
+        if isinstance(value, tuple):
             leaves.add(value[0])
         else:
             neighbours.add(value)
     if finished_star(node, neighbours, leaves):
-        survivor = node[1]
-        for _, doc_id, batch_id in (node, *neighbours):
+        survivor, _ = node_ids(node)
+        for member in (node, *neighbours):
+            doc_id, batch_id = node_ids(member)
             yield beam.pvalue.TaggedOutput(_LABELS, (batch_id, (doc_id, survivor, True)))
         return
     for neighbour, smallest in large_star(node, neighbours):
@@ -506,9 +508,9 @@ def _small_star(node: Node, neighbours: Iterable[Node], mark: bool = True) -> It
 
 def _labelled(node: Node, parents: Iterable[Node]) -> tuple[str, tuple[str, str, bool]]:
     """Return (batch id, (document id, survivor id, converged)) for a node of a cluster."""
-    (_, label, _), converged = final_label(parents)
-    _, doc_id, batch_id = node
-    return batch_id, (doc_id, label, converged)
+    label, converged = final_label(parents)
+    doc_id, batch_id = node_ids(node)
+    return batch_id, (doc_id, node_ids(label)[0], converged)
 
 
 class _SplitNearDuplicates(beam.DoFn):
