@@ -1,5 +1,6 @@
 """Near-duplicate detection: the `minhash_dedup` stage's algorithm against datasketch, on copies of
-real documents with controlled edits, scored against exact Jaccard truth, in one process.
+real documents with controlled edits, scored against exact Jaccard truth, in one process and end
+to end through `roots dedup`.
 
 The corpus: the demo texts (OSCAR, catalogue; 7 + 5 languages), or every `*.txt` file under
 `--input` (one document each, language `--lang`). A share of them (`--share`) become clusters:
@@ -17,25 +18,40 @@ time; on a shared one, wall time also counts other processes' turns on the core)
 * **datasketch** (the baseline) — what one writes with the library: per document
   `MinHash(num_perm, seed).update_batch(shingles)` and `MinHashLSH(threshold, num_perm).insert`
   (one index per language), then `query` per document and union-find over the results, with
-  `--baseline-num-perm` permutations (128, the library's default); its candidates are not
+  `--baseline-num-perm` permutations (128, the library's default), and once more with the
+  stage's `num_perm` (320: the baseline of the end-to-end side); its candidates are not
   verified. `tuned`: with the two speed-ups its documentation offers;
 * **ours** — the stage's own functions in one process, at the stage's defaults (`--num-perm`,
   `--lsh-threshold` change them): `shingles`, `shingle_hashes` and `signatures` per batch of
   1,000 documents, `band_hashes` for the bands of `lsh_threshold`, `band_entries` packed per
-  (language, band, shard), `bucket_edges`, `verified_edges` at `threshold` (the stage's
-  `Distinct`, signature join and grouping by edge) and `components_in_memory`, i.e. the stage
-  without Beam's per-element cost; and once more with `lsh_threshold` = `threshold`
-  (datasketch's bands, verified), to show what choosing the bands for a lower threshold brings;
+  (language, band, shard), `bucket_pairs` over all groups at once, the distinct candidate edges
+  verified at `threshold`, and `components_finishing_stars`, i.e. the stage without Beam's
+  per-element cost; checked to give the same clusters and survivors as the reference functions
+  (each bucket's `bucket_candidates`, `verified_edges`, `components_in_memory`); and once more
+  with `lsh_threshold` = `threshold` (datasketch's bands, verified), to show what choosing the
+  bands for a lower threshold brings;
 * **Beam** — the `minhash_dedup` stage itself on the DirectRunner (`in_memory`), once, in wall
-  seconds, checked to give the same clusters as `ours` (`--no-beam` skips it).
+  seconds, checked to give the same clusters as `ours`, with the bytes each of its grouping steps
+  receives (what the runner's process holds until the group is read) (`--no-beam` skips it);
+* **roots dedup**, end to end — `roots dedup --method minhash RUN OUT` with the stage's
+  options, a child process on the same core, in CPU seconds of that process (and wall): RUN is a
+  run folder holding the documents (written as JSON lines, one file per language, and read by
+  `roots run` without stages, not timed), because a JSON lines input takes one `--lang`, and the
+  languages fastText would identify are not the bench's. Its start-up is the same command on a
+  run folder of 20 of the documents, as many languages; net = whole run - start-up. Its
+  baseline is datasketch above with the same shingles, num_perm (320), seed and threshold, used
+  directly in this process (no reading or writing); its clusters are checked against `ours`
+  (`--no-cli` skips it).
 
 Both shingle with the same function, so the ratio measures signatures, banding, verification and
-clustering. Targets from issue 4: F1 >= 0.95 against the exact-Jaccard truth, ours >= 2 x
-datasketch's documents per second. `--sweep` first prints F1 over num_perm x lsh_threshold and
-several MinHash seeds: the measurement the defaults come from. A measurement: it exits 0 whatever
-the figures; `--json` writes them.
+clustering (and, end to end, reading and writing the corpus too). Targets: issue 4, F1 >= 0.95
+against the exact-Jaccard truth and ours >= 2 x datasketch's documents per second; issue 19,
+`roots dedup` >= 2 x datasketch net of start-up, start-up <= 2 s. `--sweep` first prints F1 over
+num_perm x lsh_threshold and several MinHash seeds: the measurement the defaults come from. A
+measurement: it exits 0 whatever the figures; `--json` writes them.
 
     python bench/near_dup.py [--input DIR --lang en] [--share 0.5] [--copies 4] [--repeat 3] [--sweep]
+                             [--no-beam] [--no-cli] [--json FILE]
 """
 
 from __future__ import annotations

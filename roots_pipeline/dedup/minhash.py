@@ -16,22 +16,25 @@ Candidates and verification. LSH banding finds candidates: documents sharing one
 signature values. The (bands, rows) are datasketch's choice for a *lower* Jaccard than the one that
 defines a near-duplicate, so that pairs at the threshold are candidates almost surely; the
 candidates of each bucket (document numbers only: all pairs of a small bucket, a star and a path
-through a bigger one, `bucket_candidates`) are then verified by their ends' signatures
-(`verified_edges`), the estimated Jaccard (the share of equal signature values) >= threshold, which
-drops the false candidates the lower banding lets in. datasketch's 14 x 9 bands for 0.7 at 128
-permutations make a pair of Jaccard 0.7 a candidate with probability 0.44 only (0.87 at 0.8); the
-stage's default 53 x 6 (chosen for 0.5 at 320 permutations, by `lsh_threshold_for`) with 0.999.
-What is left is the estimate's own error, its standard deviation sqrt(J(1 - J) / num_perm): at J =
-0.7, 0.041 with 128 permutations, 0.029 with 256, 0.026 with 320. Hence the stage's defaults, 320
-permutations banded for 0.5 (`lsh_threshold_for`'s choice for 0.7): on `bench/near_dup.py` they
-give pairwise F1 0.980 against exact-Jaccard truth, where datasketch unverified at 128 gives
-0.913; the F1 of every (num_perm, banding) tried, over 8 seeds, is in `bench/README.md`.
+through a bigger one, `bucket_candidates`; `bucket_pairs` gives them for many buckets at once) are
+then verified by their ends' signatures (`verified_edges`), the estimated Jaccard (the share of
+equal signature values) >= threshold, which drops the false candidates the lower banding lets in.
+datasketch's 14 x 9 bands for 0.7 at 128 permutations make a pair of Jaccard 0.7 a candidate with
+probability 0.44 only (0.87 at 0.8); the stage's default 53 x 6 (chosen for 0.5 at 320
+permutations, by `lsh_threshold_for`) with 0.999. What is left is the estimate's own error, its
+standard deviation sqrt(J(1 - J) / num_perm): at J = 0.7, 0.041 with 128 permutations, 0.029 with
+256, 0.026 with 320. Hence the stage's defaults, 320 permutations banded for 0.5
+(`lsh_threshold_for`'s choice for 0.7): on `bench/near_dup.py` they give pairwise F1 0.980 against
+exact-Jaccard truth, where datasketch unverified at 128 gives 0.913; the F1 of every (num_perm,
+banding) tried, over 8 seeds, is in `bench/README.md`.
 
 Connected components use the alternating large-star / small-star rounds of Kiveris et al.,
 "Connected Components in MapReduce and Beyond" (SoCC 2014): each step groups edges by node and
 looks at one node's neighbours only, so a distributed runner never holds the graph, and every step
 keeps the graph's connectivity while contracting each component towards a star around its
-smallest node.
+smallest node. A component that has become such a star, all its other members leaves of it, is
+finished: no later step changes it, so it can leave the rounds with its labels
+(`finished_star`, `components_finishing_stars`) and the rounds carry only what is unfinished.
 """
 
 from __future__ import annotations
@@ -306,7 +309,7 @@ def band_entries(banded: np.ndarray, numbers: np.ndarray,
     (int64): that band and shard's (band hash, number) pairs, packed as `ENTRY` records.
 
     A band's entries are split in `shards` by band hash, so equal hashes (a bucket) share a shard
-    and `bucket_edges` finds every bucket of a band within one (band, shard) group. The entries
+    and `bucket_pairs` finds every bucket of a band within one (band, shard) group. The entries
     are packed so that a shuffle carries 16 bytes per document and band, not a tuple per entry.
     """
     docs, bands = banded.shape

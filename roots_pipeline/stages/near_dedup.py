@@ -9,34 +9,45 @@ step, none holding a dataset:
    signatures of `num_perm` values, and per LSH band a 64-bit hash of the band's values
    (`band_hashes`), the (bands, rows) datasketch's `MinHashLSH` picks for `lsh_threshold` (by
    default the highest step of 0.05 below `threshold` whose bands find 99% of the pairs at
-   `threshold`). A band's (hash, document number) entries are packed, 16 bytes each, into one
-   bytes value per (language, band, shard) and batch (`band_entries`; `band_shards` groups per
-   band, by hash); the signature goes once per document, keyed by its document number (the id's
-   16 hex digits as an int64, so numbers sort as ids). Documents of different languages are never
-   compared; documents of one language are, across datasets and sources. Documents without any
-   shingle (empty, or only punctuation) pass untouched.
+   `threshold`). The signatures go to the batch's signature file in the run's scratch folder
+   (`dedup.signature_files`), never into a shuffle. A band's (hash, document number) entries are
+   packed, 16 bytes each, into one bytes value per (language, band, shard) and batch, with the
+   batch's number (`band_entries`; `band_shards` groups per band, by hash; a document number is
+   the id's 16 hex digits as an int64, so numbers sort as ids). Documents of different languages
+   are never compared; documents of one language are, across datasets and sources. Documents
+   without any shingle (empty, or only punctuation) pass untouched.
 2. **Candidates** (`GroupByKey` by (language, band, shard)): sorting a group's entries by hash
-   finds its buckets (`bucket_edges`), and each bucket gives candidate edges
-   (`dedup.minhash.bucket_candidates`): every pair in a bucket of at most `ALL_PAIRS_UP_TO` (8)
+   finds its buckets, and each bucket gives candidate edges (`dedup.minhash.bucket_pairs`, the
+   edges of `bucket_candidates`): every pair in a bucket of at most `ALL_PAIRS_UP_TO` (8)
    members, else a star around its smallest member and a path through its members in id order,
    so a near-copy meets the smallest member and its neighbours in id order, never all pairs of a
-   big bucket. `Distinct` merges the edges the bands repeat.
-3. **Verification**: one join by document number (`CoGroupByKey` of the signatures with the
-   edges, keyed by each end) gives each edge its two ends' nodes and signatures, and a
-   `GroupByKey` by edge compares them: the edge stays if they estimate a Jaccard similarity of
-   at least `threshold` (`agreements_needed` equal values). The bands are chosen for
+   big bucket. The groups a bundle brings are sorted together (a small corpus has thousands of
+   groups of a few entries); each edge, packed with its second end's batch, goes to the batch of
+   its first (smaller) end.
+3. **Verification** (`GroupByKey` by batch): the edges the bands repeat are dropped, and each edge
+   whose two ends are in the batch is checked against their signatures in the batch's file: it
+   stays if they estimate a Jaccard similarity of at least `threshold` (`agreements_needed` equal
+   values). The others go, with their first ends' signatures (once per first end and batch), to
+   their second end's batch (`GroupByKey`), where the same check is made. The bands are chosen for
    `lsh_threshold` < `threshold` so that pairs at the threshold are candidates almost surely
    (0.999 of the pairs of Jaccard 0.7 at the defaults, where datasketch's bands for 0.7 at 128
    permutations find 0.44 of them); verification removes the false candidates that lets in
    (datasketch's LSH does not verify). `dedup/minhash.py` has the measurements.
 4. **Components**: `max_rounds` rounds of Kiveris et al.'s large-star and small-star steps, each a
    `GroupByKey` by node; the graph cannot tell Beam when it is done, so the rounds are a fixed
-   number. A last pair of steps gives every node its label, the smallest node of its cluster
-   (nodes sort by reading order, `Document.order`), and checks that the rounds sufficed: each
-   node whose neighbours disagree is counted in the `minhash_dedup:unconverged` note (it then
-   takes the smallest label it saw: a document of its own cluster, possibly not the survivor).
-   Ten rounds contract a chain of about a thousand near-copies, and random graphs of any size
-   seen in testing (5 rounds at 10,000 nodes).
+   number. A node is 32 bytes that sort as (reading order, id, batch id)
+   (`dedup.signature_files`). From the second round on, a small-star step tells each node's one
+   smaller neighbour that the node is its leaf, and a large-star step whose node has only such
+   leaves (`dedup.minhash.finished_star`: a whole component, a star around its smallest node,
+   which no later step would change) gives their labels at once and sends nothing on: on a
+   typical corpus the rounds after the second carry almost nothing. The edges left after the
+   rounds get their labels from a last pair of steps, the smallest node of the cluster (nodes
+   sort by reading order, `Document.order`), which also check that the rounds sufficed: each node
+   whose neighbours disagree is counted in the `minhash_dedup:unconverged` note (it then takes
+   the smallest label it saw: a document of its own cluster, possibly not the survivor). Labels
+   are those of the rounds run in full (`dedup.minhash.components_in_memory`, tested equal for
+   any graph and number of rounds). Ten rounds contract a chain of about a thousand
+   near-copies, and random graphs of any size seen in testing (5 rounds at 10,000 nodes).
 5. **Join**: labels joined to their batches by batch id (as `dedup_document` does), so batches
    keep their documents and order. In every cluster the first document in reading order
    survives, the same on every runner; the others are rejected as `minhash_dedup:duplicate` (a
@@ -48,22 +59,33 @@ names the parameters in every run's stats), `minhash_dedup:no_shingles` (documen
 a signature), `minhash_dedup:clusters` (clusters of two or more documents, counted where their
 survivor is) and `minhash_dedup:unconverged`.
 
-Memory per worker: one batch's 4-byte shingle hashes, one document's shingles and a block of
-num_perm x 4,096 hash products (5 MiB at 320) while signing; for candidates, one (language, band,
-shard) group: 16 bytes per document of the language / `band_shards`, about 2.5 times that while
-sorted (`bucket_edges`; 160 MB for 16 million documents of a language at the default 4 shards:
-raise `band_shards` for bigger languages), and a bucket's `BUCKET_HELD` (1,024) smallest members
-whatever its size; at the join, one document's signature and its candidate edges (a giant bucket's
-smallest member has an edge to each member), then one edge's two signatures; one node's distinct
-neighbours per round, which for a cluster's smallest node is the whole cluster, about 150 bytes per
-member; one batch with its documents' labels at the join. A giant bucket (thousands of boilerplate
-pages) costs fewer than two candidate edges per member, never all pairs.
+Memory per worker. Signing: one batch's 4-byte shingle hashes and signatures (num_perm x 4 bytes a
+document: 1.3 MB for a batch's 1,000 documents at 320), one document's shingles, and num_perm x
+8,192 hash products (10 MiB at 320). Candidates: the groups sorted together, fewer than `_GATHERED`
+(1,048,576) entries of 16 bytes besides the last one gathered, about 4 times that while sorted, and
+their candidate edges (about 70 bytes each, fewer than 2 per entry of a big bucket, at most 3.5 in
+a small one); a group holds 16 bytes per document of the language / `band_shards` (about 250 MB
+sorted for 16 million documents of a language at the default 4 shards: raise `band_shards` for
+bigger languages), and a bucket gives edges for its `BUCKET_HELD` (1,024) smallest members plus a
+star, whatever its size. Verification: one batch's signature file (num_perm x 4 + 24 bytes a
+document: 1.3 MB), its documents' distinct candidate edges, 24 bytes each (about twice that while
+the bands' repeats are dropped; a giant bucket's smallest member has an edge to each member), and
+4,096 compared pairs of signatures (10 MiB); in the second end's batch, its file and one item from
+another batch (at most that batch's signatures and 16 bytes an edge). Components: one node's
+distinct neighbours per step, which for a cluster's smallest node is the whole cluster, about 100
+bytes per member. The join: one batch with its documents' labels. A giant bucket (thousands of
+boilerplate pages) costs fewer than two candidate edges per member, never all pairs.
 
-Shuffle: the band entries, bands x 16 bytes, 0.85 KB per document at the defaults' 53 x 6; the
-signature once (4 x num_perm bytes, the node and number, 1.3 KB at 320); per distinct candidate
-edge its two ends' signatures (2.6 KB) and its numbers: 4.8 KB per document on `bench/near_dup.py`
-(figures in `bench/README.md`). On the DirectRunner, which holds a shuffle in its own process
-until it is read, this is what the driver holds per document.
+Disk: the scratch folder holds each signature once (num_perm x 4 + 24 bytes a document, 1.3 KB at
+320); it is deleted with `scratch/` when the run ends.
+
+Shuffle: the band entries, bands x 16 bytes (0.85 KB per document at the defaults' 53 x 6); each
+candidate edge once per band that finds it, 24 bytes; per edge between two batches its first
+end's signature, once per first end and batch, and 16 bytes; the component steps' edges until
+their component is a finished star. On `bench/near_dup.py` (batches of 1,000 documents): 1.7 KB
+per document, where joining signatures to edges took 6.3 KB (figures in `bench/README.md`). On
+the DirectRunner, which holds a shuffle in its own process until it is read, this is what the
+driver holds per document, besides the documents themselves at the join.
 """
 
 from __future__ import annotations
