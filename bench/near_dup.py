@@ -66,6 +66,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -574,14 +575,21 @@ def main() -> int:
             cli = {"roots dedup, start-up": lambda: run_cli(few, Path(folder) / "startup_out", stage),
                    "roots dedup": lambda: run_cli(whole, Path(folder) / "documents_out", stage)}
         cli_cpu, cli_wall = dict.fromkeys(cli, math.inf), dict.fromkeys(cli, math.inf)
+        paired: list[float] = []  # per repeat: datasketch (same num_perm) / roots dedup net
         for _ in range(args.repeat):  # the sides in turn, so that a busy machine slows them alike
+            this_round = {}
             for name, side in sides.items():
                 started = time.process_time()
                 side()
-                timings[name] = min(timings[name], time.process_time() - started)
+                this_round[name] = time.process_time() - started
+                timings[name] = min(timings[name], this_round[name])
             for name, run in cli.items():
                 cpu, wall = run()
+                this_round[name] = cpu
                 cli_cpu[name], cli_wall[name] = min(cli_cpu[name], cpu), min(cli_wall[name], wall)
+            if cli:
+                net = this_round["roots dedup"] - this_round["roots dedup, start-up"]
+                paired.append(this_round["datasketch, same num_perm"] / net if net > 0 else math.inf)
         if cli:
             labels["roots dedup"] = cli_labels(whole, Path(folder) / "documents_out", len(docs))
     rates_per_second = {name: len(docs) / seconds for name, seconds in timings.items()}
@@ -630,7 +638,7 @@ def main() -> int:
           f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}; {tuned_speedup:.2f}x tuned datasketch")
     end_to_end = None
     if cli_cpu:
-        end_to_end = report_end_to_end(len(docs), stage, cli_cpu, cli_wall, timings,
+        end_to_end = report_end_to_end(len(docs), stage, cli_cpu, cli_wall, timings, paired,
                                        _partition(labels["roots dedup"]) == _partition(labels["ours"]))
     if shuffled:
         report_shuffles(len(docs), shuffled)
@@ -652,8 +660,11 @@ def main() -> int:
 
 
 def report_end_to_end(count: int, stage: MinhashDedup, cpu: dict[str, float], wall: dict[str, float],
-                      timings: dict[str, float], same: bool) -> dict[str, float]:
-    """Print `roots dedup` net of start-up against datasketch used directly; return the figures."""
+                      timings: dict[str, float], paired: list[float], same: bool) -> dict[str, object]:
+    """Print `roots dedup` net of start-up against datasketch used directly; return the figures.
+
+    The ratio is of the best times of each side; `paired` holds it per repeat, each side's times
+    taken back to back, which a machine whose speed drifts between repeats disturbs less."""
     startup, total = cpu["roots dedup, start-up"], cpu["roots dedup"]
     net = total - startup
     baseline = timings["datasketch, same num_perm"]
@@ -670,14 +681,16 @@ def report_end_to_end(count: int, stage: MinhashDedup, cpu: dict[str, float], wa
     print(f"    datasketch, same shingles, num_perm={stage.num_perm}, seed={stage.seed}, "
           f"threshold={stage.threshold}, used directly: {baseline:.2f} s -> roots dedup {ratio:.2f}x "
           f"(target >= {TARGET_SPEEDUP:.0f}x): {'met' if ratio >= TARGET_SPEEDUP else 'NOT met'}")
+    paired_median = statistics.median(paired)
+    print(f"    per repeat: {', '.join(f'{ratio:.2f}x' for ratio in paired)} (median {paired_median:.2f}x)")
     tuned = timings["datasketch, same num_perm, tuned"]
     default = timings["datasketch"]
     print(f"    the same tuned: {tuned:.2f} s ({tuned / net:.2f}x); datasketch's default 128 permutations: "
           f"{default:.2f} s ({default / net:.2f}x)")
     return {"startup_cpu": startup, "startup_wall": startup_wall, "total_cpu": total,
             "total_wall": wall["roots dedup"], "net_cpu": net, "datasketch_same_num_perm": baseline,
-            "speedup": ratio, "speedup_over_tuned": tuned / net, "speedup_over_default": default / net,
-            "same_clusters": same}
+            "speedup": ratio, "speedup_per_repeat": paired, "speedup_median": paired_median,
+            "speedup_over_tuned": tuned / net, "speedup_over_default": default / net, "same_clusters": same}
 
 
 def report_shuffles(count: int, shuffled: Counter[str]) -> None:
