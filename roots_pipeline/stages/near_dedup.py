@@ -150,7 +150,7 @@ _OTHER_BATCH = "other_batch"
 _LABELS = "labels"
 # A candidate edge, packed for the shuffle to its first end's batch: the two ends' document
 # numbers (the first the smaller) and the batch number (`document_number` of the batch id) of the second.
-CANDIDATE = np.dtype([("first", "<i8"), ("second", "<i8"), ("second_batch", "<i8")])
+_CANDIDATE = np.dtype([("first", "<i8"), ("second", "<i8"), ("second_batch", "<i8")])
 # An edge to verify in its second end's batch: the row of its first end among those sent with it,
 # and its second end's number.
 _PAIR = np.dtype([("first", "<i8"), ("second", "<i8")])
@@ -342,7 +342,7 @@ class _SignBatch(beam.DoFn):
 
 
 class _BucketCandidates(beam.DoFn):
-    """Yields (batch number, packed `CANDIDATE` records) for the candidate edges of (language,
+    """Yields (batch number, packed `_CANDIDATE` records) for the candidate edges of (language,
     band, shard) groups' buckets (`bucket_pairs`), one item per batch of the edges' first ends.
 
     The groups a bundle brings are gathered up to `_GATHERED` entries and their buckets found in
@@ -378,7 +378,7 @@ class _BucketCandidates(beam.DoFn):
         first, second = bucket_pairs(entries["hash"], entries["number"], groups=group_of)
         if not len(first):
             return
-        records = np.empty(len(first), dtype=CANDIDATE)
+        records = np.empty(len(first), dtype=_CANDIDATE)
         records["first"] = entries["number"][first]
         records["second"] = entries["number"][second]
         records["second_batch"] = batch_of[second]
@@ -397,16 +397,16 @@ def _split_by(keys: np.ndarray, records: np.ndarray) -> Iterator[tuple[int, byte
 
 
 def _distinct(parts: Iterable[bytes]) -> np.ndarray:
-    """Return the distinct `CANDIDATE` records of packed parts, sorted by (first, second) end.
+    """Return the distinct `_CANDIDATE` records of packed parts, sorted by (first, second) end.
 
     The bands repeat an edge up to once each; compacted whenever the parts read since the last
     compaction outnumber the distinct edges kept, the records held are at most about twice the
     distinct ones, plus one part."""
-    kept = np.zeros(0, dtype=CANDIDATE)
+    kept = np.zeros(0, dtype=_CANDIDATE)
     pending: list[np.ndarray] = []
     waiting = 0
     for packed in parts:
-        pending.append(np.frombuffer(packed, dtype=CANDIDATE))
+        pending.append(np.frombuffer(packed, dtype=_CANDIDATE))
         waiting += len(pending[-1])
         if waiting > max(len(kept), 1 << 16):
             kept, pending, waiting = _compacted([kept, *pending]), [], 0
@@ -414,7 +414,10 @@ def _distinct(parts: Iterable[bytes]) -> np.ndarray:
 
 
 def _compacted(arrays: list[np.ndarray]) -> np.ndarray:
+    """Return the distinct records of `arrays`, sorted by (first, second) end."""
     records = np.concatenate(arrays)
+    if not len(records):
+        return records
     records = records[np.lexsort((records["second"], records["first"]))]
     first, second = records["first"], records["second"]
     repeated = (first[1:] == first[:-1]) & (second[1:] == second[:-1])
