@@ -170,28 +170,28 @@ class Export:
 def export_json_lines(run_dir: str, text_field: str) -> Export:
     """Write `survivors.jsonl` and `duplicates.jsonl` from a finished run's shards and rejects.
 
-    Reads one record batch at a time; holds only the ids of the survivors that removed copies
-    point at, to name them by the records' own ids.
+    Reads one record batch at a time, only the columns it writes, and `data/` once (its changed
+    records go to `duplicates.jsonl` as its survivors are written); holds only the ids of the
+    survivors that removed copies point at, to name them by the records' own ids.
     """
     wanted: set[str] = set()
-    for row in _rows(os.path.join(run_dir, REJECTS)):
+    for row in _rows(os.path.join(run_dir, REJECTS), ("meta",)):
         wanted.update(row["meta"][key] for key in ("duplicate_of", "cluster") if row["meta"].get(key))
     names: dict[str, Any] = {}
     survivors = duplicates = 0
-    with _Replacement(os.path.join(run_dir, SURVIVORS)) as out:
-        for row in _rows(os.path.join(run_dir, DATA)):
+    with _Replacement(os.path.join(run_dir, SURVIVORS)) as out, \
+            _Replacement(os.path.join(run_dir, DUPLICATES)) as changed:
+        for row in _rows(os.path.join(run_dir, DATA), ("id", "text", "meta")):
             record = _record(row, text_field)
             if row["id"] in wanted:
                 names[row["id"]] = _name(row)
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             survivors += 1
-    with _Replacement(os.path.join(run_dir, DUPLICATES)) as out:
-        for row in _rows(os.path.join(run_dir, DATA)):
             change = {key: row["meta"][key] for key in _CHANGES if key in row["meta"]}
             if change:
-                out.write(json.dumps({"id": _name(row), **change}, ensure_ascii=False) + "\n")
+                changed.write(json.dumps({"id": _name(row), **change}, ensure_ascii=False) + "\n")
                 duplicates += 1
-        for row in _rows(os.path.join(run_dir, REJECTS)):
+        for row in _rows(os.path.join(run_dir, REJECTS), ("id", "meta", "reasons")):
             entry: dict[str, Any] = {"id": _name(row)}
             survivor = row["meta"].get("duplicate_of")
             if survivor:
@@ -203,18 +203,19 @@ def export_json_lines(run_dir: str, text_field: str) -> Export:
             for key in _CHANGES:
                 if key in row["meta"]:
                     entry[key] = row["meta"][key]
-            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            changed.write(json.dumps(entry, ensure_ascii=False) + "\n")
             duplicates += 1
     return Export(survivors, duplicates)
 
 
-def _rows(folder: str) -> Iterator[dict[str, Any]]:
-    """Yield the rows of every shard under `folder/<lang>/`, language by language, in order."""
+def _rows(folder: str, columns: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """Yield `columns` of the rows of every shard under `folder/<lang>/`, language by language, in
+    order, `meta` decoded."""
     if not os.path.isdir(folder):
         return
     for code in sorted(os.listdir(folder)):
         if os.path.isfile(os.path.join(folder, code, "state.json")):
-            for batch in shard_batches(os.path.join(folder, code)):
+            for batch in shard_batches(os.path.join(folder, code), columns):
                 for row in batch.to_pylist():
                     row["meta"] = json.loads(row["meta"])
                     yield row

@@ -16,22 +16,25 @@ Candidates and verification. LSH banding finds candidates: documents sharing one
 signature values. The (bands, rows) are datasketch's choice for a *lower* Jaccard than the one that
 defines a near-duplicate, so that pairs at the threshold are candidates almost surely; the
 candidates of each bucket (document numbers only: all pairs of a small bucket, a star and a path
-through a bigger one, `bucket_candidates`) are then verified by their ends' signatures
-(`verified_edges`), the estimated Jaccard (the share of equal signature values) >= threshold, which
-drops the false candidates the lower banding lets in. datasketch's 14 x 9 bands for 0.7 at 128
-permutations make a pair of Jaccard 0.7 a candidate with probability 0.44 only (0.87 at 0.8); the
-stage's default 53 x 6 (chosen for 0.5 at 320 permutations, by `lsh_threshold_for`) with 0.999.
-What is left is the estimate's own error, its standard deviation sqrt(J(1 - J) / num_perm): at J =
-0.7, 0.041 with 128 permutations, 0.029 with 256, 0.026 with 320. Hence the stage's defaults, 320
-permutations banded for 0.5 (`lsh_threshold_for`'s choice for 0.7): on `bench/near_dup.py` they
-give pairwise F1 0.980 against exact-Jaccard truth, where datasketch unverified at 128 gives
-0.913; the F1 of every (num_perm, banding) tried, over 8 seeds, is in `bench/README.md`.
+through a bigger one, `bucket_candidates`; `bucket_pairs` gives them for many buckets at once) are
+then verified by their ends' signatures (`verified_edges`), the estimated Jaccard (the share of
+equal signature values) >= threshold, which drops the false candidates the lower banding lets in.
+datasketch's 14 x 9 bands for 0.7 at 128 permutations make a pair of Jaccard 0.7 a candidate with
+probability 0.44 only (0.87 at 0.8); the stage's default 53 x 6 (chosen for 0.5 at 320
+permutations, by `lsh_threshold_for`) with 0.999. What is left is the estimate's own error, its
+standard deviation sqrt(J(1 - J) / num_perm): at J = 0.7, 0.041 with 128 permutations, 0.029 with
+256, 0.026 with 320. Hence the stage's defaults, 320 permutations banded for 0.5
+(`lsh_threshold_for`'s choice for 0.7): on `bench/near_dup.py` they give pairwise F1 0.980 against
+exact-Jaccard truth, where datasketch unverified at 128 gives 0.913; the F1 of every (num_perm,
+banding) tried, over 8 seeds, is in `bench/README.md`.
 
 Connected components use the alternating large-star / small-star rounds of Kiveris et al.,
 "Connected Components in MapReduce and Beyond" (SoCC 2014): each step groups edges by node and
 looks at one node's neighbours only, so a distributed runner never holds the graph, and every step
 keeps the graph's connectivity while contracting each component towards a star around its
-smallest node.
+smallest node. A component that has become such a star, all its other members leaves of it, is
+finished: no later step changes it, so it can leave the rounds with its labels
+(`finished_star`, `components_finishing_stars`) and the rounds carry only what is unfinished.
 """
 
 from __future__ import annotations
@@ -60,9 +63,10 @@ CHARACTER_LANGUAGES = frozenset({"zh", "yue", "ja", "th", "lo", "km", "my"})
 # The datasketch "affine32" scheme: 32-bit hashes, `h -> a * h + b mod 2**32` with `a` odd.
 MAX_HASH = np.uint32(0xFFFFFFFF)
 _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
-# Shingles of the (permutations x shingles) product computed at once: 320 x 4096 x 4 bytes = 5 MiB,
-# so a batch of any size (or one huge document) costs a few MiB besides its 4-byte shingle hashes.
-_BLOCK_COLUMNS = 4096
+# Shingles of the (permutations x shingles) product computed at once: 320 x 8192 x 4 bytes = 10 MiB,
+# one buffer per call, so a batch of any size (or one huge document) costs 10 MiB besides its
+# 4-byte shingle hashes (a fresh product per block page-faulted its memory in again each time).
+_BLOCK_COLUMNS = 8192
 # Share of the pairs at the near-duplicate threshold that the default banding makes candidates, at
 # least, and the steps in which `lsh_threshold_for` lowers the banding threshold to reach it.
 CANDIDATE_RECALL = 0.99
@@ -183,9 +187,11 @@ def signatures(hashes: Sequence[np.ndarray], num_perm: int, seed: int) -> np.nda
     flat = _fmix32(np.concatenate(hashes))
     starts = np.zeros(len(hashes), dtype=np.int64)
     np.cumsum([len(h) for h in hashes[:-1]], out=starts[1:])
+    buffer = np.empty((num_perm, min(_BLOCK_COLUMNS, len(flat))), dtype=np.uint32)
     for low in range(0, len(flat), _BLOCK_COLUMNS):
         high = min(low + _BLOCK_COLUMNS, len(flat))
-        product = np.multiply(a, flat[None, low:high])  # wraps mod 2**32, as datasketch's does
+        product = buffer[:, :high - low]
+        np.multiply(a, flat[None, low:high], out=product)  # wraps mod 2**32, as datasketch's does
         product += b
         first = int(np.searchsorted(starts, low, side="right")) - 1  # may have begun in a block before
         last = int(np.searchsorted(starts, high - 1, side="right")) - 1
@@ -303,7 +309,7 @@ def band_entries(banded: np.ndarray, numbers: np.ndarray,
     (int64): that band and shard's (band hash, number) pairs, packed as `ENTRY` records.
 
     A band's entries are split in `shards` by band hash, so equal hashes (a bucket) share a shard
-    and `bucket_edges` finds every bucket of a band within one (band, shard) group. The entries
+    and `bucket_pairs` finds every bucket of a band within one (band, shard) group. The entries
     are packed so that a shuffle carries 16 bytes per document and band, not a tuple per entry.
     """
     docs, bands = banded.shape
@@ -325,25 +331,74 @@ def band_entries(banded: np.ndarray, numbers: np.ndarray,
 
 def bucket_edges(entries: np.ndarray, held: int = BUCKET_HELD,
                  all_pairs: int = ALL_PAIRS_UP_TO) -> Iterator[tuple[int, int]]:
-    """Yield the candidate edges of every bucket among the `ENTRY` records of one band.
+    """Yield the candidate edges of every bucket among the `ENTRY` records of one band, as
+    (smaller, larger) document numbers: `bucket_pairs` read back as Python ints."""
+    left, right = bucket_pairs(entries["hash"], entries["number"], held, all_pairs)
+    yield from zip(entries["number"][left].tolist(), entries["number"][right].tolist(), strict=True)
 
-    Documents with equal band hashes form a bucket, whose edges are `bucket_candidates`' over its
-    document numbers (as Python ints); the edges do not depend on the entries' order. Sorting
-    the hashes finds the buckets: with the entries (16 bytes each), a sorted copy of the hashes
-    and their order (8 bytes each, twice) are held, about 2.5 times the entries, however many
-    buckets there are; then only the entries that share their hash are looked at.
+
+def bucket_pairs(hashes: np.ndarray, numbers: np.ndarray, held: int = BUCKET_HELD,
+                 all_pairs: int = ALL_PAIRS_UP_TO,
+                 groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (left, right): positions in `hashes`/`numbers` (one band's entries, or several
+    bands' told apart by `groups`) of the two ends of every candidate edge of every bucket, the
+    left end's number the smaller.
+
+    Documents with equal band hashes (and group) form a bucket; its edges are
+    `bucket_candidates`' over its numbers, computed for all buckets at once: sorted by (group,
+    hash, number), a bucket is a run of equal keys whose members are in number order, so every
+    pair of a small bucket, and the star and path of a big one, are offsets from the run's start.
+    The edges do not depend on the entries' order. Memory: the entries' sort order and sorted
+    keys (24 bytes an entry), and the edges' positions (16 bytes an edge; fewer than 2 edges a
+    member, or at most `all_pairs` - 1 in a small bucket).
     """
-    if len(entries) < 2:
-        return
-    order = np.argsort(entries["hash"])  # a bucket's order does not matter: see `bucket_candidates`
-    hashes = entries["hash"][order]
-    repeated = np.flatnonzero(hashes[1:] == hashes[:-1])  # sorted position i + 1 shares i's hash
-    del hashes
-    if not len(repeated):
-        return
-    for run in np.split(repeated, np.flatnonzero(np.diff(repeated) != 1) + 1):
-        members = entries["number"][order[run[0]:run[-1] + 2]]
-        yield from bucket_candidates(members.tolist(), held, all_pairs)
+    empty = np.zeros(0, dtype=np.int64)
+    if len(hashes) < 2:
+        return empty, empty
+    keys = (numbers, hashes) if groups is None else (numbers, hashes, groups)
+    order = np.lexsort(keys)
+    new = hashes[order[1:]] != hashes[order[:-1]]
+    if groups is not None:
+        new |= groups[order[1:]] != groups[order[:-1]]
+    starts = np.flatnonzero(np.concatenate(([True], new)))
+    del new
+    sizes = np.diff(np.append(starts, len(hashes)))
+    kept = np.minimum(sizes, held)  # a bucket's members that `bucket_candidates` holds
+    lefts, rights = [], []
+    small = (kept >= 2) & (kept <= all_pairs)
+    for size in np.unique(kept[small]).tolist():  # every pair of the `size` first members
+        first, second = _pairs_of(size)
+        begin = starts[small & (kept == size)][:, None]
+        lefts.append((begin + first).ravel())
+        rights.append((begin + second).ravel())
+    big = kept > all_pairs
+    if big.any():
+        begin, members, path = starts[big], sizes[big], kept[big] - 2
+        # The star: the first member to each other one, beyond the held ones too.
+        lefts.append(np.repeat(begin, members - 1))
+        rights.append(lefts[-1] + _counts_from(members - 1, 1))
+        # The path through the held members, from the second: (1, 2), (2, 3), ...
+        steps = np.repeat(begin, path) + _counts_from(path, 1)
+        lefts.append(steps)
+        rights.append(steps + 1)
+    if not lefts:
+        return empty, empty
+    return order[np.concatenate(lefts)], order[np.concatenate(rights)]
+
+
+@functools.lru_cache(maxsize=128)
+def _pairs_of(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the offsets (i, j), i < j, of every pair among `size` members."""
+    first, second = np.triu_indices(size, 1)
+    first.flags.writeable = second.flags.writeable = False  # cached and shared
+    return first, second
+
+
+def _counts_from(counts: np.ndarray, first: int) -> np.ndarray:
+    """Return first, first + 1, ..., first + c - 1 for each c of `counts`, one run after another."""
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts) + first
 
 
 def bucket_candidates(members: Iterable[Node], held: int = BUCKET_HELD,
@@ -460,24 +515,90 @@ def final_label(parents: Iterable[Node]) -> tuple[Node, bool]:
     return min(seen), len(seen) == 1
 
 
-def components_in_memory(edges: Iterable[Edge], max_rounds: int) -> dict[Node, tuple[Node, bool]]:
-    """Return {node: (label, converged)} by the stage's own rounds, grouping with dicts in one process.
+def leaf_of(node: Node, neighbours: set[Node]) -> Node | None:
+    """Return the node's one neighbour if it has exactly one and it is smaller, else None.
 
-    The single-process twin of the stage's Beam steps, for the tests and the benchmark.
+    Seen in a small-star step, such a node is a leaf: its one edge after the step joins it to that
+    neighbour again, and nothing else joins it (`finished_star`).
     """
-    def grouped(current: Iterable[Edge]) -> dict[Node, list[Node]]:
-        groups: dict[Node, list[Node]] = defaultdict(list)
-        for edge in current:
-            for node, neighbour in both_ways(edge):
-                groups[node].append(neighbour)
-        return groups
+    if len(neighbours) == 1:
+        (only,) = neighbours
+        if only < node:
+            return only
+    return None
 
+
+def finished_star(node: Node, neighbours: set[Node], leaves: set[Node]) -> bool:
+    """Return whether a node, in a large-star step, and its neighbours are a whole component: a
+    star around the node, its smallest member, which no later step changes.
+
+    `leaves` are the neighbours that the small-star step before found to be leaves of this node
+    (`leaf_of`): each has this node as its only neighbour, so when every neighbour is one, nothing
+    else is joined to the star. Large-star and small-star steps leave such a star as it is and
+    `final_label` gives each member the node, converged: the star can leave the rounds with its
+    labels, and the rounds it skips would not have changed them.
+    """
+    return bool(neighbours) and neighbours <= leaves
+
+
+def components_in_memory(edges: Iterable[Edge], max_rounds: int) -> dict[Node, tuple[Node, bool]]:
+    """Return {node: (label, converged)} by Kiveris's rounds as the stage defines them, grouping
+    with dicts in one process: `max_rounds` of large-star and small-star steps, then
+    `parent_messages` and `final_label`.
+
+    The reference the stage's results are held to (its own steps also take finished stars out of
+    the rounds early: `components_finishing_stars`), for the tests and the benchmark.
+    """
     current: Iterable[Edge] = list(edges)
     for _ in range(max_rounds):
-        current = [e for node, ns in grouped(current).items() for e in large_star(node, ns)]
-        current = [e for node, ns in grouped(current).items() for e in small_star(node, ns)]
+        current = [e for node, ns in _grouped(current).items() for e in large_star(node, ns)]
+        current = [e for node, ns in _grouped(current).items() for e in small_star(node, ns)]
+    return _final_labels(current)
+
+
+def components_finishing_stars(edges: Iterable[Edge], max_rounds: int) -> dict[Node, tuple[Node, bool]]:
+    """Return `components_in_memory`'s labels by the stage's own steps: from the second round on,
+    a large-star step gives a `finished_star` its labels at once, and only the other edges go on.
+
+    The single-process twin of the stage's Beam steps, for the tests and the benchmark: every
+    round holds only what has not finished, usually little after a round or two, where the
+    reference carries every edge through every round.
+    """
+    labels: dict[Node, tuple[Node, bool]] = {}
+    current: Iterable[Edge] = list(edges)
+    leaves: dict[Node, set[Node]] = {}
+    for index in range(max_rounds):
+        following: list[Edge] = []
+        for node, ns in _grouped(current).items():
+            distinct = set(ns)
+            if finished_star(node, distinct, leaves.get(node, set())):
+                labels.update((member, (node, True)) for member in (node, *distinct))
+            else:
+                following.extend(large_star(node, distinct))
+        current, following, leaves = following, [], defaultdict(set)
+        for node, ns in _grouped(current).items():
+            distinct = set(ns)
+            following.extend(small_star(node, distinct))
+            leaf = leaf_of(node, distinct) if index < max_rounds - 1 else None
+            if leaf is not None:
+                leaves[leaf].add(node)
+        current = following
+    return {**_final_labels(current), **labels}
+
+
+def _grouped(edges: Iterable[Edge]) -> dict[Node, list[Node]]:
+    """Return each node's neighbours (with repeats) over undirected edges."""
+    groups: dict[Node, list[Node]] = defaultdict(list)
+    for edge in edges:
+        for node, neighbour in both_ways(edge):
+            groups[node].append(neighbour)
+    return groups
+
+
+def _final_labels(edges: Iterable[Edge]) -> dict[Node, tuple[Node, bool]]:
+    """Return {node: (label, converged)} of the nodes of `edges` after the rounds."""
     messages: dict[Node, list[Node]] = defaultdict(list)
-    for node, ns in grouped(current).items():
+    for node, ns in _grouped(edges).items():
         for target, parent in parent_messages(node, ns):
             messages[target].append(parent)
     return {node: final_label(parents) for node, parents in messages.items()}

@@ -9,34 +9,45 @@ step, none holding a dataset:
    signatures of `num_perm` values, and per LSH band a 64-bit hash of the band's values
    (`band_hashes`), the (bands, rows) datasketch's `MinHashLSH` picks for `lsh_threshold` (by
    default the highest step of 0.05 below `threshold` whose bands find 99% of the pairs at
-   `threshold`). A band's (hash, document number) entries are packed, 16 bytes each, into one
-   bytes value per (language, band, shard) and batch (`band_entries`; `band_shards` groups per
-   band, by hash); the signature goes once per document, keyed by its document number (the id's
-   16 hex digits as an int64, so numbers sort as ids). Documents of different languages are never
-   compared; documents of one language are, across datasets and sources. Documents without any
-   shingle (empty, or only punctuation) pass untouched.
+   `threshold`). The signatures go to the batch's signature file in the run's scratch folder
+   (`dedup.signature_files`), never into a shuffle. A band's (hash, document number) entries are
+   packed, 16 bytes each, into one bytes value per (language, band, shard) and batch, with the
+   batch's number (`band_entries`; `band_shards` groups per band, by hash; a document number is
+   the id's 16 hex digits as an int64, so numbers sort as ids). Documents of different languages
+   are never compared; documents of one language are, across datasets and sources. Documents
+   without any shingle (empty, or only punctuation) pass untouched.
 2. **Candidates** (`GroupByKey` by (language, band, shard)): sorting a group's entries by hash
-   finds its buckets (`bucket_edges`), and each bucket gives candidate edges
-   (`dedup.minhash.bucket_candidates`): every pair in a bucket of at most `ALL_PAIRS_UP_TO` (8)
+   finds its buckets, and each bucket gives candidate edges (`dedup.minhash.bucket_pairs`, the
+   edges of `bucket_candidates`): every pair in a bucket of at most `ALL_PAIRS_UP_TO` (8)
    members, else a star around its smallest member and a path through its members in id order,
    so a near-copy meets the smallest member and its neighbours in id order, never all pairs of a
-   big bucket. `Distinct` merges the edges the bands repeat.
-3. **Verification**: one join by document number (`CoGroupByKey` of the signatures with the
-   edges, keyed by each end) gives each edge its two ends' nodes and signatures, and a
-   `GroupByKey` by edge compares them: the edge stays if they estimate a Jaccard similarity of
-   at least `threshold` (`agreements_needed` equal values). The bands are chosen for
+   big bucket. The groups a bundle brings are sorted together (a small corpus has thousands of
+   groups of a few entries); each edge, packed with its second end's batch, goes to the batch of
+   its first (smaller) end.
+3. **Verification** (`GroupByKey` by batch): the edges the bands repeat are dropped, and each edge
+   whose two ends are in the batch is checked against their signatures in the batch's file: it
+   stays if they estimate a Jaccard similarity of at least `threshold` (`agreements_needed` equal
+   values). The others go, with their first ends' signatures (once per first end and batch), to
+   their second end's batch (`GroupByKey`), where the same check is made. The bands are chosen for
    `lsh_threshold` < `threshold` so that pairs at the threshold are candidates almost surely
    (0.999 of the pairs of Jaccard 0.7 at the defaults, where datasketch's bands for 0.7 at 128
    permutations find 0.44 of them); verification removes the false candidates that lets in
    (datasketch's LSH does not verify). `dedup/minhash.py` has the measurements.
 4. **Components**: `max_rounds` rounds of Kiveris et al.'s large-star and small-star steps, each a
    `GroupByKey` by node; the graph cannot tell Beam when it is done, so the rounds are a fixed
-   number. A last pair of steps gives every node its label, the smallest node of its cluster
-   (nodes sort by reading order, `Document.order`), and checks that the rounds sufficed: each
-   node whose neighbours disagree is counted in the `minhash_dedup:unconverged` note (it then
-   takes the smallest label it saw: a document of its own cluster, possibly not the survivor).
-   Ten rounds contract a chain of about a thousand near-copies, and random graphs of any size
-   seen in testing (5 rounds at 10,000 nodes).
+   number. A node is 32 bytes that sort as (reading order, id, batch id)
+   (`dedup.signature_files`). From the second round on, a small-star step tells each node's one
+   smaller neighbour that the node is its leaf, and a large-star step whose node has only such
+   leaves (`dedup.minhash.finished_star`: a whole component, a star around its smallest node,
+   which no later step would change) gives their labels at once and sends nothing on: on a
+   typical corpus the rounds after the second carry almost nothing. The edges left after the
+   rounds get their labels from a last pair of steps, the smallest node of the cluster (nodes
+   sort by reading order, `Document.order`), which also check that the rounds sufficed: each node
+   whose neighbours disagree is counted in the `minhash_dedup:unconverged` note (it then takes
+   the smallest label it saw: a document of its own cluster, possibly not the survivor). Labels
+   are those of the rounds run in full (`dedup.minhash.components_in_memory`, tested equal for
+   any graph and number of rounds). Ten rounds contract a chain of about a thousand
+   near-copies, and random graphs of any size seen in testing (5 rounds at 10,000 nodes).
 5. **Join**: labels joined to their batches by batch id (as `dedup_document` does), so batches
    keep their documents and order. In every cluster the first document in reading order
    survives, the same on every runner; the others are rejected as `minhash_dedup:duplicate` (a
@@ -48,34 +59,46 @@ names the parameters in every run's stats), `minhash_dedup:no_shingles` (documen
 a signature), `minhash_dedup:clusters` (clusters of two or more documents, counted where their
 survivor is) and `minhash_dedup:unconverged`.
 
-Memory per worker: one batch's 4-byte shingle hashes, one document's shingles and a block of
-num_perm x 4,096 hash products (5 MiB at 320) while signing; for candidates, one (language, band,
-shard) group: 16 bytes per document of the language / `band_shards`, about 2.5 times that while
-sorted (`bucket_edges`; 160 MB for 16 million documents of a language at the default 4 shards:
-raise `band_shards` for bigger languages), and a bucket's `BUCKET_HELD` (1,024) smallest members
-whatever its size; at the join, one document's signature and its candidate edges (a giant bucket's
-smallest member has an edge to each member), then one edge's two signatures; one node's distinct
-neighbours per round, which for a cluster's smallest node is the whole cluster, about 150 bytes per
-member; one batch with its documents' labels at the join. A giant bucket (thousands of boilerplate
-pages) costs fewer than two candidate edges per member, never all pairs.
+Memory per worker. Signing: one batch's 4-byte shingle hashes and signatures (num_perm x 4 bytes a
+document: 1.3 MB for a batch's 1,000 documents at 320), one document's shingles, and num_perm x
+8,192 hash products (10 MiB at 320). Candidates: the groups sorted together, fewer than `_GATHERED`
+(1,048,576) entries of 16 bytes besides the last one gathered, about 4 times that while sorted, and
+their candidate edges (about 70 bytes each, fewer than 2 per entry of a big bucket, at most 3.5 in
+a small one); a group holds 16 bytes per document of the language / `band_shards` (about 250 MB
+sorted for 16 million documents of a language at the default 4 shards: raise `band_shards` for
+bigger languages), and a bucket gives edges for its `BUCKET_HELD` (1,024) smallest members plus a
+star, whatever its size. Verification: one batch's signature file (num_perm x 4 + 24 bytes a
+document: 1.3 MB), its documents' distinct candidate edges, 24 bytes each (about twice that while
+the bands' repeats are dropped; a giant bucket's smallest member has an edge to each member), and
+4,096 compared pairs of signatures (10 MiB); in the second end's batch, its file and one item from
+another batch (at most that batch's signatures and 16 bytes an edge). Components: one node's
+distinct neighbours per step, which for a cluster's smallest node is the whole cluster, about 100
+bytes per member. The join: one batch with its documents' labels. A giant bucket (thousands of
+boilerplate pages) costs fewer than two candidate edges per member, never all pairs.
 
-Shuffle: the band entries, bands x 16 bytes, 0.85 KB per document at the defaults' 53 x 6; the
-signature once (4 x num_perm bytes, the node and number, 1.3 KB at 320); per distinct candidate
-edge its two ends' signatures (2.6 KB) and its numbers: 4.8 KB per document on `bench/near_dup.py`
-(figures in `bench/README.md`). On the DirectRunner, which holds a shuffle in its own process
-until it is read, this is what the driver holds per document.
+Disk: the scratch folder holds each signature once (num_perm x 4 + 24 bytes a document, 1.3 KB at
+320); it is deleted with `scratch/` when the run ends.
+
+Shuffle: the band entries, bands x 16 bytes (0.85 KB per document at the defaults' 53 x 6); each
+candidate edge once per band that finds it, 24 bytes; per edge between two batches its first
+end's signature, once per first end and batch, and 16 bytes; the component steps' edges until
+their component is a finished star. On `bench/near_dup.py` (batches of 1,000 documents): 1.7 KB
+per document, where joining signatures to edges took 6.3 KB (figures in `bench/README.md`). On
+the DirectRunner, which holds a shuffle in its own process until it is read, this is what the
+driver holds per document, besides the documents themselves at the join.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import apache_beam as beam
 import numpy as np
+from apache_beam.transforms.window import GlobalWindows
+from apache_beam.utils.windowed_value import WindowedValue
 
 from roots_pipeline.dedup.minhash import (
     ALL_PAIRS_UP_TO,
@@ -85,11 +108,11 @@ from roots_pipeline.dedup.minhash import (
     agreements_needed,
     band_entries,
     band_hashes,
-    both_ways,
-    bucket_edges,
-    close_enough,
+    bucket_pairs,
     final_label,
+    finished_star,
     large_star,
+    leaf_of,
     lsh_threshold_for,
     optimal_bands_rows,
     parent_messages,
@@ -99,6 +122,15 @@ from roots_pipeline.dedup.minhash import (
     signatures,
     small_star,
 )
+from roots_pipeline.dedup.signature_files import (
+    BatchSignatures,
+    Node,
+    document_id,
+    document_number,
+    node_ids,
+    read_signatures,
+    write_signatures,
+)
 from roots_pipeline.document import Document
 from roots_pipeline.errors import OptionError, require_positive
 from roots_pipeline.ledger import Tally
@@ -107,14 +139,26 @@ from roots_pipeline.stages.apply import NOTES, REJECTED
 from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
 from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
 from roots_pipeline.worker.coder import DocumentBatch
+from roots_pipeline.worker.fs import join
 
-Node = tuple[int, str, str]  # (reading order, document id, id of its batch's first document)
-Candidate = tuple[int, int]  # a candidate edge: (smaller, larger document number, `_node_number`)
 AUTO = "auto"
 MAX_PERMUTATIONS = 1024  # 4 KiB per signature; choosing (bands, rows) for 1024 already takes 1.6 s
-SIGNATURES = "signatures"
 # Version of the shingling (normalisation, joining): part of `config_name`, bumped when it changes.
 _SHINGLING_VERSION = 1
+# Tagged outputs: edges with an end in another batch, and labels of finished stars.
+_OTHER_BATCH = "other_batch"
+_LABELS = "labels"
+# A candidate edge, packed for the shuffle to its first end's batch: the two ends' document
+# numbers (the first the smaller) and the batch number (`document_number` of the batch id) of the second.
+_CANDIDATE = np.dtype([("first", "<i8"), ("second", "<i8"), ("second_batch", "<i8")])
+# An edge to verify in its second end's batch: the row of its first end among those sent with it,
+# and its second end's number.
+_PAIR = np.dtype([("first", "<i8"), ("second", "<i8")])
+# Band entries whose buckets `_BucketCandidates` finds in one pass (16 MiB), or one group's if more.
+_GATHERED = 1 << 20
+# Signatures compared at once in a verification: 4,096 x 320 values of each end, 10 MiB with the
+# comparison.
+_COMPARED = 4096
 
 
 @register
@@ -201,24 +245,46 @@ class MinhashDedup(CorpusStage):
         return shingle_kind(lang) if self.shingle == AUTO else self.shingle
 
     def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
-        signed = batches | f"{label}_Sign" >> beam.ParDo(_SignBatch(self)).with_outputs(
-            NOTES, SIGNATURES, main="bands")
-        candidates = (
+        folder = join(scratch, label)
+        need = agreements_needed(self.threshold, self.num_perm)
+        signed = batches | f"{label}_Sign" >> beam.ParDo(_SignBatch(self, folder)).with_outputs(
+            NOTES, main="bands")
+        first_ends = (
             signed.bands
             | f"{label}_GroupBuckets" >> beam.GroupByKey()
-            | f"{label}_BucketCandidates" >> beam.FlatMapTuple(_bucket_candidates)
-            | f"{label}_DistinctCandidates" >> beam.Distinct()
+            | f"{label}_BucketCandidates" >> beam.ParDo(_BucketCandidates())
+            | f"{label}_GroupByFirstEnd" >> beam.GroupByKey()
+            | f"{label}_VerifyInBatch" >> beam.ParDo(_VerifyFirstEnds(folder, need)).with_outputs(
+                _OTHER_BATCH, main="edges")
         )
-        edges = _verified(candidates, signed[SIGNATURES], agreements_needed(self.threshold, self.num_perm),
-                          f"{label}_Verify")
+        across = (
+            first_ends[_OTHER_BATCH]
+            | f"{label}_GroupBySecondEnd" >> beam.GroupByKey()
+            | f"{label}_VerifyAcross" >> beam.ParDo(_VerifySecondEnds(folder, need))
+        )
+        edges = (first_ends.edges, across) | f"{label}_Verified" >> beam.Flatten()
+        finished = []
         for index in range(self.max_rounds):
-            edges = _star_step(edges, large_star, f"{label}_LargeStar{index}")
-            edges = _star_step(edges, small_star, f"{label}_SmallStar{index}")
+            large = (
+                edges
+                | f"{label}_LargeStar{index}_Group" >> beam.GroupByKey()
+                | f"{label}_LargeStar{index}" >> beam.FlatMapTuple(_large_star).with_outputs(
+                    _LABELS, main="edges")
+            )
+            finished.append(large[_LABELS])
+            edges = (
+                large.edges
+                | f"{label}_SmallStar{index}_Group" >> beam.GroupByKey()
+                | f"{label}_SmallStar{index}" >> beam.FlatMapTuple(_small_star, index < self.max_rounds - 1)
+            )
         labels = (
-            _star_step(edges, parent_messages, f"{label}_Parents")
+            edges
+            | f"{label}_Parents_Group" >> beam.GroupByKey()
+            | f"{label}_Parents" >> beam.FlatMapTuple(parent_messages)
             | f"{label}_GroupParents" >> beam.GroupByKey()
             | f"{label}_Label" >> beam.MapTuple(_labelled)
         )
+        labels = (labels, *finished) | f"{label}_Labels" >> beam.Flatten()
         by_batch = keyed_batches(batches, label, scratch)
         split_fn = _SplitNearDuplicates(self.name, self.config_name)
         split = (
@@ -231,20 +297,25 @@ class MinhashDedup(CorpusStage):
         return CorpusOutputs(split.kept, split[REJECTED], notes)
 
 
-class _SignBatch(beam.DoFn):
-    """Yields ((language, band, shard), packed entries) per band group of the batch's documents
-    with shingles (`band_entries`), (document number, (node, signature bytes)) once per document
-    (`signatures`), and the `config`/`no_shingles` notes."""
+def _signature_path(folder: str, batch_id: str) -> str:
+    return join(folder, f"{batch_id}.sig")
 
-    def __init__(self, stage: MinhashDedup) -> None:
+
+class _SignBatch(beam.DoFn):
+    """Writes the signatures of the batch's documents with shingles to its signature file
+    (`dedup.signature_files`) and yields ((language, band, shard), (batch number, packed
+    entries)) per band group of them (`band_entries`), and the `config`/`no_shingles` notes."""
+
+    def __init__(self, stage: MinhashDedup, folder: str) -> None:
         self._stage = stage
+        self._folder = folder
         self._bands, self._rows = stage.bands_rows
         self._signed = f"{stage.name}:config:{stage.config_name}"
         self._empty = f"{stage.name}:no_shingles"
 
     def process(self, batch: list[Document]) -> Iterator[object]:
         stage, tally = self._stage, Tally()
-        hashes, nodes, langs = [], [], []
+        hashes, numbers, orders, langs = [], [], [], []
         for doc in batch:
             where = (doc.source, doc.dataset, doc.lang, "note")
             found = shingles(doc.text, stage.ngram, stage.kind_of(doc.lang))
@@ -253,93 +324,218 @@ class _SignBatch(beam.DoFn):
                 continue
             tally.add((*where, self._signed))
             hashes.append(shingle_hashes(found))
-            nodes.append((doc.order, doc.id, batch[0].id))
+            numbers.append(document_number(doc.id))
+            orders.append(doc.order)
             langs.append(doc.lang)
-        rows = signatures(hashes, stage.num_perm, stage.seed)
-        numbers = np.array([_node_number(node) for node in nodes], dtype=np.int64)
-        for node, number, row in zip(nodes, numbers.tolist(), rows, strict=True):
-            yield beam.pvalue.TaggedOutput(SIGNATURES, (number, (node, row.tobytes())))
-        banded = band_hashes(rows, self._bands, self._rows)
-        for lang in sorted(set(langs)):
-            mine = np.array([own == lang for own in langs])
-            for (band, shard), packed in band_entries(banded[mine], numbers[mine], stage.band_shards):
-                yield (lang, band, shard), packed
+        if hashes:
+            rows = signatures(hashes, stage.num_perm, stage.seed)
+            numbered = np.array(numbers, dtype=np.int64)
+            write_signatures(_signature_path(self._folder, batch[0].id), numbered, orders, rows)
+            banded = band_hashes(rows, self._bands, self._rows)
+            batch_number = document_number(batch[0].id)
+            for lang in sorted(set(langs)):
+                mine = np.array([own == lang for own in langs])
+                for (band, shard), packed in band_entries(banded[mine], numbered[mine], stage.band_shards):
+                    yield (lang, band, shard), (batch_number, packed)
         for entry in tally.items():
             yield beam.pvalue.TaggedOutput(NOTES, entry)
 
 
-def _node_number(node: Node) -> int:
-    """Return the document id of a node as a signed 64-bit number that sorts as the ids do.
+class _BucketCandidates(beam.DoFn):
+    """Yields (batch number, packed `_CANDIDATE` records) for the candidate edges of (language,
+    band, shard) groups' buckets (`bucket_pairs`), one item per batch of the edges' first ends.
 
-    Ids are 16 lowercase hex digits (`document.document_id`); shifted into int64's range, the
-    numbers take Beam's 10-byte varint encoding, where half of the unsigned values would be
-    pickled."""
-    doc_id = node[1]
-    assert len(doc_id) == 16 and doc_id == doc_id.lower(), doc_id
-    return int(doc_id, 16) - 2**63
+    The groups a bundle brings are gathered up to `_GATHERED` entries and their buckets found in
+    one pass, told apart by group: a group of a small corpus holds a few dozen entries, where
+    finding buckets group by group cost more in numpy's per-call overhead than in the work."""
 
+    def start_bundle(self) -> None:
+        self._parts: list[list[tuple[int, bytes]]] = []
+        self._entries = 0
 
-def _bucket_candidates(_key: object, packed: Iterable[bytes]) -> Iterator[Candidate]:
-    """Return the candidate edges of one (language, band, shard) group's buckets."""
-    return bucket_edges(np.frombuffer(b"".join(packed), dtype=ENTRY))
+    def process(self, element: tuple[object, Iterable[tuple[int, bytes]]]) -> Iterator[tuple[int, bytes]]:
+        parts = list(element[1])
+        self._parts.append(parts)
+        self._entries += sum(len(packed) for _, packed in parts) // ENTRY.itemsize
+        if self._entries >= _GATHERED:
+            yield from self._candidates()
 
+    def finish_bundle(self) -> Iterator[WindowedValue]:
+        for item in self._candidates():
+            yield GlobalWindows.windowed_value(item)
 
-def _verified(candidates: beam.PCollection, signed: beam.PCollection, need: int,
-              label: str) -> beam.PCollection:
-    """Keep the candidate edges whose ends' signatures agree in at least `need` values, as node edges.
-
-    One join by document number gives each edge, keyed by each of its ends, that end's node and
-    signature; grouped by edge, the two halves are compared. Signatures are shuffled once per
-    document and twice per candidate edge.
-    """
-    return (
-        {SIGNATURES: signed, "edges": candidates | f"{label}_ByBothEnds" >> beam.FlatMap(_by_both_ends)}
-        | f"{label}_JoinSignatures" >> beam.CoGroupByKey()
-        | f"{label}_Halves" >> beam.FlatMapTuple(_edge_halves)
-        | f"{label}_GroupHalves" >> beam.GroupByKey()
-        | f"{label}_Compare" >> beam.FlatMapTuple(_compared, need)
-    )
-
-
-def _by_both_ends(edge: Candidate) -> Iterator[tuple[int, Candidate]]:
-    """Yield the edge keyed by each of its ends, to meet both ends' signatures."""
-    yield edge[0], edge
-    yield edge[1], edge
-
-
-def _edge_halves(number: int, joined: dict[str, Iterable]) -> Iterator[tuple[Candidate, tuple[Node, bytes]]]:
-    """Yield (edge, (node, signature)) for each candidate edge with an end at document `number`."""
-    for node, signature in joined[SIGNATURES]:
-        for edge in joined["edges"]:
-            yield edge, (node, signature)
+    def _candidates(self) -> Iterator[tuple[int, bytes]]:
+        groups, self._parts, self._entries = self._parts, [], 0
+        parts = [part for group in groups for part in group]
+        if not parts:
+            return
+        sizes = [len(packed) // ENTRY.itemsize for _, packed in parts]
+        entries = np.frombuffer(b"".join(packed for _, packed in parts), dtype=ENTRY)
+        batch_of = np.repeat(np.array([batch for batch, _ in parts], dtype=np.int64), sizes)
+        group_of = np.repeat(np.arange(len(groups), dtype=np.int64),
+                             [sum(len(packed) for _, packed in group) // ENTRY.itemsize for group in groups])
+        del parts, groups
+        first, second = bucket_pairs(entries["hash"], entries["number"], groups=group_of)
+        if not len(first):
+            return
+        records = np.empty(len(first), dtype=_CANDIDATE)
+        records["first"] = entries["number"][first]
+        records["second"] = entries["number"][second]
+        records["second_batch"] = batch_of[second]
+        yield from _split_by(batch_of[first], records)
 
 
-def _compared(edge: Candidate, halves: Iterable[tuple[Node, bytes]],
-              need: int = 0) -> Iterator[tuple[Node, Node]]:
-    """Yield (smaller node, larger node) when the edge's two ends' signatures are close.
+def _split_by(keys: np.ndarray, records: np.ndarray) -> Iterator[tuple[int, bytes]]:
+    """Yield (key, packed records) for each distinct key, the records in their order within it."""
+    if not len(keys):
+        return
+    order = np.argsort(keys, kind="stable")
+    keys, records = keys[order], records[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(keys)], strict=True):
+        yield int(keys[start]), records[start:end].tobytes()
 
-    `need` is always passed; Beam's `FlatMapTuple` only accepts extra arguments with defaults."""
-    for (left, first), (right, second) in itertools.combinations(sorted(halves), 2):
-        if left != right and close_enough(first, second, need):
-            yield left, right
+
+def _distinct(parts: Iterable[bytes]) -> np.ndarray:
+    """Return the distinct `_CANDIDATE` records of packed parts, sorted by (first, second) end.
+
+    The bands repeat an edge up to once each; compacted whenever the parts read since the last
+    compaction outnumber the distinct edges kept, the records held are at most about twice the
+    distinct ones, plus one part."""
+    kept = np.zeros(0, dtype=_CANDIDATE)
+    pending: list[np.ndarray] = []
+    waiting = 0
+    for packed in parts:
+        pending.append(np.frombuffer(packed, dtype=_CANDIDATE))
+        waiting += len(pending[-1])
+        if waiting > max(len(kept), 1 << 16):
+            kept, pending, waiting = _compacted([kept, *pending]), [], 0
+    return _compacted([kept, *pending])
 
 
-def _star_step(edges: beam.PCollection, step: Callable[[Node, Iterable[Node]], Iterator[tuple[Node, Node]]],
-               label: str) -> beam.PCollection:
-    """Group edges by node (both ends) and apply one node-local step of the components."""
-    return (
-        edges
-        | f"{label}_BothWays" >> beam.FlatMap(both_ways)
-        | f"{label}_Group" >> beam.GroupByKey()
-        | f"{label}_Step" >> beam.FlatMapTuple(step)
-    )
+def _compacted(arrays: list[np.ndarray]) -> np.ndarray:
+    """Return the distinct records of `arrays`, sorted by (first, second) end."""
+    records = np.concatenate(arrays)
+    if not len(records):
+        return records
+    records = records[np.lexsort((records["second"], records["first"]))]
+    first, second = records["first"], records["second"]
+    repeated = (first[1:] == first[:-1]) & (second[1:] == second[:-1])
+    return records[np.concatenate(([True], ~repeated))]
+
+
+def _close(first: np.ndarray, second: np.ndarray, need: int) -> np.ndarray:
+    """Return, for rows of signatures compared pairwise, whether they agree in at least `need`
+    values (`agreements_needed`: the estimated Jaccard reaches the threshold); a block at a time."""
+    close = np.zeros(len(first), dtype=bool)
+    for low in range(0, len(first), _COMPARED):
+        high = low + _COMPARED
+        close[low:high] = np.count_nonzero(first[low:high] == second[low:high], axis=1) >= need
+    return close
+
+
+def _both_ways(first: Node, second: Node) -> Iterator[tuple[Node, Node]]:
+    yield first, second
+    yield second, first
+
+
+class _VerifyFirstEnds(beam.DoFn):
+    """For the candidate edges whose first end is in one batch: verifies those whose second end
+    is in the batch too, yielding the close ones as (node, neighbour) both ways, and passes the
+    others on to their second end's batch with the first ends' signatures (`_OTHER_BATCH`)."""
+
+    def __init__(self, folder: str, need: int) -> None:
+        self._folder = folder
+        self._need = need
+
+    def process(self, element: tuple[int, Iterable[bytes]]) -> Iterator[object]:
+        batch_number, parts = element
+        records = _distinct(parts)
+        batch_id = document_id(batch_number)
+        held = read_signatures(_signature_path(self._folder, batch_id), batch_id)
+        firsts = held.positions(records["first"])
+        inside = records["second_batch"] == batch_number
+        seconds = held.positions(records["second"][inside])
+        yield from _verified(held, firsts[inside], held, seconds, self._need)
+        outside, firsts = records[~inside], firsts[~inside]
+        for other, packed in _split_by(outside["second_batch"], np.arange(len(outside), dtype=np.int64)):
+            chosen = np.frombuffer(packed, dtype=np.int64)
+            rows, index = np.unique(firsts[chosen], return_inverse=True)
+            pairs = np.empty(len(chosen), dtype=_PAIR)
+            pairs["first"] = index
+            pairs["second"] = outside["second"][chosen]
+            yield beam.pvalue.TaggedOutput(_OTHER_BATCH, (other, (
+                batch_number, held.numbers[rows].tobytes(), held.orders[rows].tobytes(),
+                held.rows[rows].tobytes(), pairs.tobytes())))
+
+
+class _VerifySecondEnds(beam.DoFn):
+    """For the candidate edges whose second end is in one batch (and first end in another):
+    yields the close ones as (node, neighbour) both ways."""
+
+    def __init__(self, folder: str, need: int) -> None:
+        self._folder = folder
+        self._need = need
+
+    def process(self, element: tuple[int, Iterable[tuple]]) -> Iterator[tuple[Node, Node]]:
+        batch_number, sent = element
+        batch_id = document_id(batch_number)
+        held = read_signatures(_signature_path(self._folder, batch_id), batch_id)
+        for first_batch, numbers, orders, rows, packed in sent:
+            first_id = document_id(first_batch)
+            firsts = BatchSignatures(first_id, np.frombuffer(numbers, dtype=np.int64),
+                                     np.frombuffer(orders, dtype=held.orders.dtype),
+                                     np.frombuffer(rows, dtype=np.uint32).reshape(-1, held.rows.shape[1]))
+            pairs = np.frombuffer(packed, dtype=_PAIR)
+            yield from _verified(firsts, pairs["first"], held, held.positions(pairs["second"]), self._need)
+
+
+def _verified(first: BatchSignatures, first_rows: np.ndarray, second: BatchSignatures,
+              second_rows: np.ndarray, need: int) -> Iterator[tuple[Node, Node]]:
+    """Yield (node, neighbour) both ways for each pair of rows whose signatures are close."""
+    close = _close(first.rows[first_rows], second.rows[second_rows], need)
+    for one, other in zip(first.nodes(first_rows[close]), second.nodes(second_rows[close]), strict=True):
+        yield from _both_ways(one, other)
+
+
+def _large_star(node: Node, values: Iterable[Node | tuple[Node]]) -> Iterator[object]:
+    """One node's large-star step (`large_star`), its edges yielded both ways; a `finished_star`
+    instead yields its members' labels (`_LABELS`). `values` are the node's neighbours and, as
+    1-tuples, those of them that the small-star step before found to be its leaves."""
+    neighbours, leaves = set(), set()
+    for value in values:
+        if isinstance(value, tuple):
+            leaves.add(value[0])
+        else:
+            neighbours.add(value)
+    if finished_star(node, neighbours, leaves):
+        survivor, _ = node_ids(node)
+        for member in (node, *neighbours):
+            doc_id, batch_id = node_ids(member)
+            yield beam.pvalue.TaggedOutput(_LABELS, (batch_id, (doc_id, survivor, True)))
+        return
+    for neighbour, smallest in large_star(node, neighbours):
+        yield from _both_ways(neighbour, smallest)
+
+
+def _small_star(node: Node, neighbours: Iterable[Node], mark: bool = True) -> Iterator[tuple[Node, object]]:
+    """One node's small-star step (`small_star`), its edges yielded both ways, and when `mark`,
+    (neighbour, (node,)) if the node is a leaf of that neighbour (`leaf_of`).
+
+    `mark` is always passed; Beam's `FlatMapTuple` only accepts extra arguments with defaults."""
+    distinct = set(neighbours)
+    for member, smallest in small_star(node, distinct):
+        yield from _both_ways(member, smallest)
+    leaf = leaf_of(node, distinct) if mark else None
+    if leaf is not None:
+        yield leaf, (node,)
 
 
 def _labelled(node: Node, parents: Iterable[Node]) -> tuple[str, tuple[str, str, bool]]:
     """Return (batch id, (document id, survivor id, converged)) for a node of a cluster."""
-    (_, label, _), converged = final_label(parents)
-    _, doc_id, batch_id = node
-    return batch_id, (doc_id, label, converged)
+    label, converged = final_label(parents)
+    doc_id, batch_id = node_ids(node)
+    return batch_id, (doc_id, node_ids(label)[0], converged)
 
 
 class _SplitNearDuplicates(beam.DoFn):

@@ -31,7 +31,9 @@ from roots_pipeline.dedup.minhash import (
     band_hashes,
     bucket_candidates,
     bucket_edges,
+    bucket_pairs,
     candidate_probability,
+    components_finishing_stars,
     components_in_memory,
     estimated_jaccard,
     lsh_threshold_for,
@@ -41,6 +43,12 @@ from roots_pipeline.dedup.minhash import (
     shingles,
     signatures,
     verified_edges,
+)
+from roots_pipeline.dedup.signature_files import (
+    document_number,
+    node_ids,
+    read_signatures,
+    write_signatures,
 )
 from roots_pipeline.document import Document
 from roots_pipeline.errors import OptionError
@@ -136,6 +144,26 @@ def test_bucket_edges_are_each_buckets_candidates_whatever_the_order():
     assert (-2, 4) in expected and (3, 6) in expected and (100, 119) in expected
     assert list(bucket_edges(entries[:1])) == []
     assert list(bucket_edges(entries[[2, 6]])) == []  # two buckets of one member
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(-40, 40)), max_size=90,
+                unique_by=lambda entry: (entry[0], entry[2])),
+       st.sampled_from([(2, 1), (4, 3), (10, 8), (1024, 8), (1024, 100)]))
+def test_bucket_pairs_are_each_buckets_candidates_for_many_groups_at_once(entries, limits):
+    # (group, band hash, number); a number is in a group at most once, as a document in a band.
+    held, all_pairs = limits
+    groups, hashes, numbers = (np.array(column, dtype=dtype) for column, dtype in
+                               zip(zip(*entries, strict=True) if entries else ([], [], []),
+                                   (np.int64, np.uint64, np.int64), strict=True))
+    left, right = bucket_pairs(hashes, numbers, held, all_pairs, groups=groups)
+    found = sorted(zip(groups[left].tolist(), numbers[left].tolist(), numbers[right].tolist(), strict=True))
+    buckets = collections.defaultdict(list)
+    for group, band_hash, number in entries:
+        buckets[(group, band_hash)].append(number)
+    expected = sorted((key[0], *edge) for key, members in buckets.items()
+                      for edge in bucket_candidates(members, held, all_pairs))
+    assert found == expected
 
 
 # --- shingles -------------------------------------------------------------------------------------
@@ -258,6 +286,23 @@ def test_components_equal_union_find_with_enough_rounds(edges):
     labels = components_in_memory(edges, max_rounds=10)
     assert all(converged for _, converged in labels.values())
     assert {node: label for node, (label, _) in labels.items()} == union_find_labels(edges)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)).filter(lambda e: e[0] != e[1]),
+                max_size=70),
+       st.sampled_from([1, 2, 3, 4, 10]))
+def test_finished_stars_leaving_the_rounds_change_no_label(edges, max_rounds):
+    # Chains, stars and random graphs, converged or not: the stage's steps give the reference's
+    # labels and convergence flags.
+    assert components_finishing_stars(edges, max_rounds) == components_in_memory(edges, max_rounds)
+
+
+def test_finished_stars_leave_the_rounds_with_their_labels():
+    pairs = [(10, 11), (20, 21), (20, 22), (30, 33)]
+    chain = [(i, i + 1) for i in range(100, 140)]
+    assert components_finishing_stars(pairs + chain, 10) == components_in_memory(pairs + chain, 10)
+    assert components_finishing_stars(chain, 1) == components_in_memory(chain, 1)  # not converged
 
 
 def test_too_few_rounds_are_reported_and_still_label_within_the_component():
@@ -453,3 +498,78 @@ def test_few_rounds_are_counted_as_unconverged(tmp_path):
     result = run_stage(MinhashDedup(max_rounds=1), batches, tmp_path)
     assert result.notes.get(("en", "minhash_dedup:unconverged"), 0) > 0
     assert "w0" in result.kept  # the smallest id of a component always survives
+
+
+# --- signature files and the stage against the reference functions ------------------------------
+
+def test_signature_files_round_trip_and_nodes_sort_as_order_id_batch(tmp_path):
+    rng = np.random.default_rng(3)
+    ids = ["ffffffffffffffff", "0000000000000001", "8000000000000000", "7fffffffffffffff"]
+    orders = [5, 2**127 + 3, 2**64, 0]
+    rows = rng.integers(0, 2**32, size=(4, 16), dtype=np.uint32)
+    path = str(tmp_path / "batch.sig")
+    write_signatures(path, np.array([document_number(i) for i in ids], dtype=np.int64), orders, rows)
+    held = read_signatures(path, "00000000000000aa")
+    assert held.numbers.tolist() == sorted(document_number(i) for i in ids)
+    positions = held.positions(np.array([document_number(i) for i in ids], dtype=np.int64))
+    assert (held.rows[positions] == rows).all()
+    nodes = held.nodes(positions)
+    assert [node_ids(node) for node in nodes] == [(i, "00000000000000aa") for i in ids]
+    as_tuples = [(order, doc_id, "00000000000000aa") for order, doc_id in zip(orders, ids, strict=True)]
+    assert sorted(range(4), key=nodes.__getitem__) == sorted(range(4), key=as_tuples.__getitem__)
+
+
+def reference_duplicates(batches: list[list[Document]], stage: MinhashDedup) -> dict[str, str]:
+    """Return {removed name: survivor name} by the reference functions: each (language, band)
+    bucket's `bucket_candidates` by document number, `verified_edges`, and `components_in_memory`
+    over (reading order, id, batch id) nodes; clusters keep their smallest node."""
+    docs = [(d, batch[0].id) for batch in batches for d in batch]
+    found = [(d, batch_id, shingles(d.text, stage.ngram, stage.kind_of(d.lang))) for d, batch_id in docs]
+    signed = [(d, batch_id, hashes) for d, batch_id, hashes in found if hashes]
+    rows = signatures([shingle_hashes(hashes) for _, _, hashes in signed], stage.num_perm, stage.seed)
+    bands = band_hashes(rows, *stage.bands_rows)
+    buckets = collections.defaultdict(list)
+    for (d, _, _), banded in zip(signed, bands, strict=True):
+        for band, band_hash in enumerate(banded.tolist()):
+            buckets[(d.lang, band, band_hash)].append(document_number(d.id))
+    candidates = [edge for members in buckets.values() for edge in bucket_candidates(members)]
+    signature_of = {document_number(d.id): row.tobytes() for (d, _, _), row in zip(signed, rows, strict=True)}
+    node_of = {document_number(d.id): (d.order, d.id, batch_id) for d, batch_id, _ in signed}
+    edges = [(node_of[a], node_of[b]) for a, b in verified_edges(candidates, signature_of.__getitem__,
+                                                                 stage.threshold)]
+    labels = components_in_memory(edges, stage.max_rounds)
+    return {name_of(node[1]): name_of(label[1]) for node, (label, _) in labels.items() if label != node}
+
+
+def many_small_batches(seed: int) -> list[list[Document]]:
+    """About 150 documents (near-copies of demo texts at several edit rates, a chain, a few zh) in
+    batches of 7, so most candidate edges join two batches; reading orders shuffled against the ids,
+    many above 2**64 (a second or third source)."""
+    rng = random.Random(seed)
+    texts = [text for text in EN if len(text.split()) > 150][:40]
+    docs = []
+    for text in texts:
+        docs.append(text)
+        for _ in range(rng.randint(0, 3)):
+            words = len(text.split())
+            docs.append(edited(text, *rng.sample(range(words), rng.choice([1, 3, 10, words // 8]))))
+    words = (EN[21] + " " + EN[23]).split()
+    docs += [" ".join(words[start:start + 300]) for start in range(0, 200, 20)]
+    docs = [(text, "en") for text in docs] + [(ZH[19], "zh"), (ZH[19][:-30], "zh"), (ZH[20], "zh")]
+    orders = rng.sample(range(3 * 2**20), len(docs))
+    built = [replace(doc(text, f"d{index:03d}", lang), order=(order % 3) << 96 | order)
+             for index, ((text, lang), order) in enumerate(zip(docs, orders, strict=True))]
+    rng.shuffle(built)
+    return [built[start:start + 7] for start in range(0, len(built), 7)]
+
+
+@pytest.mark.parametrize(("seed", "max_rounds"), [(0, 10), (1, 10), (2, 1)])
+def test_the_stage_gives_the_reference_functions_clusters_across_many_batches(tmp_path, seed, max_rounds):
+    stage = MinhashDedup(max_rounds=max_rounds)
+    batches = many_small_batches(seed)
+    result = run_stage(stage, batches, tmp_path)
+    expected = reference_duplicates(batches, stage)
+    assert len(expected) > 30
+    assert {name: meta["duplicate_of"] for name, (_, meta) in result.rejected.items()} == expected
+    unconverged = sum(count for (_, reason), count in result.notes.items() if reason.endswith("unconverged"))
+    assert (unconverged > 0) == (max_rounds == 1)
