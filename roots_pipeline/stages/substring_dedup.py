@@ -129,13 +129,13 @@ MAX_PART_MB = 2048
 # for choosing the number of groups; a wrong estimate changes group sizes, never results.
 CONTEXT_PER_BYTE = 3.7
 SAMPLE_MB = 64  # text per language whose anchors are counted to find the hot ones
-MIN_SAMPLE_RATE = 4  # at least 1 document in 4 is left out of the count: an estimate suffices
+MIN_SAMPLE_RATE = 4  # at most 1 document in 4 is counted: an estimate suffices
 SAMPLE_SHARDS = 16  # the counts of one language are summed in this many groups
 BUFFER_MB = 32  # text a worker buffers before making records: larger packs, fewer values
 HOT = "hot"
 HOT_RANGES = "hot_ranges"
 HOT_SHARDS = 256  # hot windows are kept first-per-window in this many groups a language
-_HASH_BITS = 64
+_ORDER_LO_BITS = 64  # a reading order (`Document.order`) as two uint64: order >> 64, order mod 2**64
 # A group's spans for one batch: document keys, span firsts and ends (byte offsets), one row a span.
 SpanArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -243,7 +243,7 @@ def _plan(lang: str, size: int, part_bytes: int = 0) -> tuple[str, Plan]:
 def _keys(docs: list[Document], batch_id: str) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:
     """Return the texts, (hi, lo) order keys, document keys and batch keys of documents."""
     texts = [doc.text.encode("utf-8") for doc in docs]
-    orders = np.array([(doc.order >> _HASH_BITS, doc.order & (2**_HASH_BITS - 1)) for doc in docs],
+    orders = np.array([(doc.order >> _ORDER_LO_BITS, doc.order & (2**_ORDER_LO_BITS - 1)) for doc in docs],
                       dtype=np.uint64).reshape(-1, 2)
     ids = np.array([int(doc.id, 16) for doc in docs], dtype=np.uint64)
     return texts, orders, ids, np.full(len(docs), int(batch_id, 16), dtype=np.uint64)
