@@ -69,6 +69,7 @@ from roots_pipeline.runner.direct_runner_fixes import apply_direct_runner_fixes
 from roots_pipeline.runner.runners import (
     Runner,
     beam_options,
+    beam_runner,
     check_run_folder_reachable,
     describe_runner,
     staging_warning,
@@ -277,7 +278,7 @@ def run_recipe(recipe: Recipe, beam_args: list[str], force: bool = False, show_p
     gate = StartGate(job_accepted, worker_start_seconds)
     finished = False
     try:
-        pipeline = _new_pipeline(options)
+        pipeline = _new_pipeline(options, runner)
         build_pipeline(pipeline, recipe, splits, progress_dir)
         order = [stage.name for stage in recipe.stages]
         with gate if runner.in_process else contextlib.nullcontext(), \
@@ -355,7 +356,7 @@ def dry_run_recipe(recipe: Recipe, beam_args: list[str], shared_out: bool = Fals
     run_dir = recipe.output.rstrip("/")
     splits = plan_recipe(recipe)
     check_run_folder(run_dir, splits)
-    pipeline = _new_pipeline(options)
+    pipeline = _new_pipeline(options, runner)
     build_pipeline(pipeline, recipe, splits, None)
     try:
         proto = translate(pipeline)
@@ -379,9 +380,9 @@ def _runner_for(beam_args: list[str], recipe: Recipe, shared_out: bool) -> tuple
     return options, runner
 
 
-def _new_pipeline(options: PipelineOptions) -> beam.Pipeline:
-    try:
-        return beam.Pipeline(options=options)  # validates the options for the runner
+def _new_pipeline(options: PipelineOptions, runner: Runner) -> beam.Pipeline:
+    try:  # validates the options for the runner
+        return beam.Pipeline(runner=beam_runner(runner, options), options=options)
     except ValueError as exc:
         raise _options_error(exc) from exc
 

@@ -3,7 +3,9 @@
 `roots run` supports the runners whose way of starting a job it knows:
 
 - DirectRunner (the default): the job runs in this process, on Beam's FnApiRunner; its workers
-  see this machine's files.
+  see this machine's files. Beam's own DirectRunner first hands a pipeline to PrismRunner, which
+  downloads a binary from GitHub, and falls back to the FnApiRunner when that fails (`beam_runner`
+  skips that try: the same runner on every machine, with or without internet).
 - PortableRunner `--job_endpoint embed`: the same FnApiRunner in this process, running the
   workers of the pipeline's environment (`--environment_type`); they see this machine's files
   unless they are DOCKER containers.
@@ -37,6 +39,7 @@ from apache_beam.options.pipeline_options import (
     SparkRunnerOptions,
     StandardOptions,
 )
+from apache_beam.runners.runner import PipelineRunner
 
 from roots_pipeline import __version__
 from roots_pipeline.errors import RootsError
@@ -117,6 +120,21 @@ def describe_runner(options: PipelineOptions) -> Runner:
             return Runner(name, True, environment, environment != DOCKER)
         return Runner(name, False, environment, environment == LOOPBACK)
     raise RootsError(f"--runner {given}: not supported by roots run (use {SUPPORTED})")
+
+
+def beam_runner(runner: Runner, options: PipelineOptions) -> PipelineRunner | None:
+    """Return the runner object a pipeline for `runner` is built with, or None to let Beam create
+    the one the options name. For the DirectRunner that is the FnApiRunner, given the options as
+    Beam's DirectRunner gives them (its workers read them from the provision info)."""
+    if runner.name != "DirectRunner":
+        return None
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
+    return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
 
 
 def _default_environment(lineage: list[str], options: PipelineOptions) -> str:

@@ -119,3 +119,22 @@ def test_the_separate_job_server_applies_the_fixes_before_serving(monkeypatch):
     assert TimeBasedBufferingClosableOutputStream._roots_fixed and WorkerHandlerManager._roots_gate
     with pytest.raises(SystemExit, match="--background"):
         job_server.main(["--background"])
+
+
+def test_the_direct_runner_runs_on_the_fn_api_runner_without_trying_prism(tmp_path, monkeypatch):
+    """Beam's DirectRunner would first submit this pipeline to Prism (a download from GitHub)."""
+    from apache_beam.runners.portability import prism_runner
+
+    tried = []
+
+    def refuse(*args, **kwargs):
+        tried.append(True)
+        raise RuntimeError("no Prism here")  # Beam's DirectRunner would fall back after this
+
+    monkeypatch.setattr(prism_runner.PrismRunner, "run_pipeline", refuse)
+    records = tmp_path / "records.jsonl"
+    records.write_text('{"text": "the same words"}\n' * 3 + '{"text": "other words"}\n')
+    out = tmp_path / "out"
+    assert main(["dedup", "--method", "exact", "--lang", "en", str(records), str(out), "--quiet"]) == 0
+    assert len((out / "survivors.jsonl").read_text().splitlines()) == 2
+    assert not tried
