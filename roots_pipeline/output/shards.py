@@ -10,13 +10,16 @@ its total text size divided by the shard size (a side input summed first), a doc
 shard `int(id) % n`, and the parts of a shard (each in the read order of one split) are ordered
 by their first id before it is written. Same input, same bytes, on any runner.
 
-Memory per worker is bounded by about one batch of documents, whatever the shard size: parts
-are not shuffled to the writer but written, one Arrow IPC file per worker bundle, to the run's
-scratch folder, and only (first id, file, position) goes through the shuffle; the writer reads
-the parts of its shard one at a time and streams them out in batches of 1,000 rows (a shuffled
-shard arrives as one element, which a worker holds several times over). Each file is written
-under a temporary name and renamed; shards left over from an earlier run with other counts are
-deleted.
+Memory per worker is bounded by about one batch of documents, whatever the shard size, and the
+runner never holds the documents: each worker bundle first stashes its batches, as Arrow record
+batches, in an Arrow IPC file of the run's scratch folder, and only their places go on (Beam's
+local runner holds, in its own process, every collection that more than one step reads, and a
+shard's size must be known before its parts are cut). The parts of each stashed batch are then
+written, again one Arrow IPC file per worker bundle, and only (first id, file, position) goes
+through the shuffle; the writer reads the parts of its shard one at a time and streams them out in
+batches of 1,000 rows (a shuffled shard arrives as one element, which a worker holds several times
+over). Each file is written under a temporary name and renamed; shards left over from an earlier
+run with other counts are deleted. Scratch disk: twice the written text, deleted when the run ends.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from roots_pipeline.worker.progress import ProgressCounter
 
 _ROWS_PER_BATCH = 1000  # what `datasets` writes, so readers see familiar batch sizes
 _OPEN_PART_FILES = 8
+COUNTS = "counts"
+SIZES = "sizes"
 PartPlace = tuple[str, str, int]  # a shard's part: (its first id, the part file, its position there)
 _BASE_FIELDS = [
     pa.field("id", pa.string()),
@@ -126,37 +131,83 @@ def _assign_shards(batch: pa.RecordBatch, sizes: dict[str, int],
     return ((key, batch.take(pa.array(rows))) for key, rows in groups.items())
 
 
+class _BundleFile:
+    """The Arrow IPC file of a worker bundle in `folder`, created on the first batch: `write`
+    returns the batch's (file, position); `close` at the end of the bundle."""
+
+    def __init__(self, folder: str, with_reasons: bool) -> None:
+        self._folder = folder
+        self._with_reasons = with_reasons
+        self._file: tuple[str, Any, pa.ipc.RecordBatchFileWriter] | None = None
+        self._written = 0
+
+    def write(self, batch: pa.RecordBatch) -> tuple[str, int]:
+        if self._file is None:
+            path = f"{self._folder}/{uuid.uuid4().hex}.arrow"
+            sink = create_raw(path)
+            self._file = path, sink, pa.ipc.new_file(sink, shard_schema(self._with_reasons))
+        path, _, writer = self._file
+        writer.write_batch(batch)
+        self._written += 1
+        return path, self._written - 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            _, sink, writer = self._file
+            writer.close()
+            sink.close()
+
+
+class _Stash(beam.DoFn):
+    """Turns each batch of documents into an Arrow record batch; yields its ledger counts (tagged
+    COUNTS) and, when writing, its text size per language (tagged SIZES) and its place in the
+    bundle's stash file."""
+
+    def __init__(self, folder: str, outcome: str, write: bool) -> None:
+        self._folder = folder
+        self._outcome = outcome
+        self._with_reasons = outcome == "rejected"
+        self._write = write
+
+    def start_bundle(self) -> None:
+        self._file = _BundleFile(self._folder, self._with_reasons)
+
+    def process(self, documents: list[Document]) -> Iterator[Any]:
+        batch = to_record_batch(documents, self._with_reasons)
+        for entry in count_outcome(batch, self._outcome):
+            yield beam.pvalue.TaggedOutput(COUNTS, entry)
+        if self._write and batch.num_rows:
+            for entry in _language_sizes(batch):
+                yield beam.pvalue.TaggedOutput(SIZES, entry)
+            yield self._file.write(batch)
+
+    def finish_bundle(self) -> None:
+        self._file.close()
+
+
 class _WriteShardParts(beam.DoFn):
-    """Writes each (language, shard) part of a batch as a record batch of the bundle's Arrow IPC
-    file; emits ((language, index, count), (first id, file, position)) for the shard's writer."""
+    """Cuts a stashed batch into its (language, shard) parts and writes each as a record batch of
+    the bundle's Arrow IPC file; emits ((language, index, count), (first id, file, position)) for
+    the shard's writer."""
 
     def __init__(self, folder: str, with_reasons: bool) -> None:
         self._folder = folder
         self._with_reasons = with_reasons
 
     def start_bundle(self) -> None:
-        self._file: tuple[str, Any, pa.ipc.RecordBatchFileWriter] | None = None
-        self._written = 0
+        self._file = _BundleFile(self._folder, self._with_reasons)
+        self._readers = _PartReaders()
 
-    def process(self, batch: pa.RecordBatch, sizes: dict[str, int], shard_chars: int,
+    def process(self, stashed: tuple[str, int], sizes: dict[str, int], shard_chars: int,
                 ) -> Iterator[tuple[tuple[str, int, int], PartPlace]]:
+        batch = self._readers.batch(*stashed)
         for key, part in _assign_shards(batch, sizes, shard_chars):
-            if not part.num_rows:
-                continue
-            if self._file is None:
-                path = f"{self._folder}/{uuid.uuid4().hex}.arrow"
-                sink = create_raw(path)
-                self._file = path, sink, pa.ipc.new_file(sink, shard_schema(self._with_reasons))
-            path, _, writer = self._file
-            writer.write_batch(part)
-            yield key, (part.column("id")[0].as_py(), path, self._written)
-            self._written += 1
+            if part.num_rows:
+                yield key, (part.column("id")[0].as_py(), *self._file.write(part))
 
     def finish_bundle(self) -> None:
-        if self._file is not None:
-            _, sink, writer = self._file
-            writer.close()
-            sink.close()
+        self._file.close()
+        self._readers.close()
 
 
 class _PartReaders:
@@ -173,6 +224,9 @@ class _PartReaders:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         while self._open:
             self._open.popitem()[1][0].close()
 
@@ -266,15 +320,23 @@ class WriteShards(beam.PTransform):
         self._progress_dir = progress_dir
         self._write = write
 
-    def expand(self, documents: beam.PCollection) -> beam.PCollection:
-        batches = documents | "ToArrow" >> beam.Map(to_record_batch, self._with_reasons)
-        counts = batches | "Count" >> beam.FlatMap(count_outcome, self._outcome)
+    def expand(self, documents: beam.PCollection | tuple[beam.PCollection, ...]) -> beam.PCollection:
+        """`documents`: batches of documents, or a tuple of such collections (stashed each on its
+        own, so that the runner never holds their union)."""
+        inputs = documents if isinstance(documents, tuple) else (documents,)
+        stashed = [batches | f"Stash{i}" >> beam.ParDo(_Stash(f"{self._scratch}/stash", self._outcome,
+                                                              self._write))
+                   .with_outputs(COUNTS, SIZES, main="places")
+                   for i, batches in enumerate(inputs)]
+        counts = [outputs[COUNTS] for outputs in stashed] | "Counts" >> beam.Flatten()
         if not self._write:
             return counts
-        sizes = batches | "Sizes" >> beam.FlatMap(_language_sizes) | "SumSizes" >> beam.CombinePerKey(sum)
+        sizes = ([outputs[SIZES] for outputs in stashed] | "AllSizes" >> beam.Flatten()
+                 | "SumSizes" >> beam.CombinePerKey(sum))
         written = (
-            batches
-            | "PartFiles" >> beam.ParDo(_WriteShardParts(self._scratch, self._with_reasons),
+            [outputs.places for outputs in stashed]
+            | "Places" >> beam.Flatten()
+            | "PartFiles" >> beam.ParDo(_WriteShardParts(f"{self._scratch}/parts", self._with_reasons),
                                         beam.pvalue.AsDict(sizes), self._shard_chars)
             | "Group" >> beam.GroupByKey()
             | "Write" >> beam.ParDo(_WriteShard(self._folder, self._with_reasons, f"write {self._outcome}",

@@ -110,8 +110,7 @@ def build_pipeline(pipeline: beam.Pipeline, recipe: Recipe, splits: list[list[An
     ledger.extend(notes)
     ledger.append(kept | "WriteData" >> WriteShards(run_path(run_dir, DATA), "kept", recipe.shards.size_mb,
                                                     progress_dir, run_path(scratch, DATA)))
-    rejected = rejected[0] if len(rejected) == 1 else rejected | "AllRejected" >> beam.Flatten()
-    ledger.append(rejected | "WriteRejects" >> WriteShards(
+    ledger.append(tuple(rejected) | "WriteRejects" >> WriteShards(
         run_path(run_dir, REJECTS), "rejected", recipe.shards.size_mb, progress_dir,
         run_path(scratch, REJECTS), write=recipe.shards.write_rejects))
     ledger.append(read[MALFORMED] | "WriteMalformed" >> WriteMalformed(
