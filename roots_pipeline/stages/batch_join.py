@@ -22,6 +22,7 @@ from roots_pipeline.worker.coder import document_fields
 from roots_pipeline.worker.fs import Place, ScratchAppender, read_place
 
 BATCHES = "batches"
+Stored = tuple[str, Place]  # a batch in a scratch file: (batch id, its place)
 
 
 def keyed_batches(batches: beam.PCollection, label: str, scratch: str) -> beam.PCollection:
@@ -46,6 +47,21 @@ class _WriteBatches(beam.DoFn):
 
     def finish_bundle(self) -> None:
         self._file.close()
+
+
+def stored_batches(batches: beam.PCollection, label: str, scratch: str) -> beam.PCollection:
+    """Return `keyed_batches`' output past a shuffle, so that every place in it is in a closed
+    file, for steps that read the batches back with `batch_at`. A stage that reads its input
+    several ways stores it once: Beam's local runner holds, in its own process, every collection
+    that more than one step reads (and one that a step with side inputs reads)."""
+    return keyed_batches(batches, label, scratch) | f"{label}_Stored" >> beam.Reshuffle()
+
+
+def batch_at(stored: Stored) -> list[Document]:
+    """Return a batch that `stored_batches` stored. Each reader calls it in its own step: a
+    separate reading step would not be fused with a reader that has side inputs, and its output
+    would wait in the runner."""
+    return next(unpacked([stored[1]]))
 
 
 def unpacked(places: Iterable[Place]) -> Iterator[list[Document]]:

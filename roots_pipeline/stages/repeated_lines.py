@@ -5,6 +5,8 @@ Both count lines over a group of documents (a dataset, or a dataset's web domain
 counts into the set of line hashes to remove per group, and hand those sets to a `ParDo` over the
 original batches as a side input. Batches keep their documents and order, so outputs stay
 byte-identical across runs and runners; nothing is gathered per dataset, only counts per line.
+Both read their input more than once, so it is stored in scratch files first and each step reads
+it back (`batch_join.stored_batches`).
 
 Notes, pre-summed per batch: `<stage>:lines_removed` (lines) and `<stage>:docs_changed`
 (documents that lost at least one line); a changed document records its own count in
@@ -32,6 +34,7 @@ from roots_pipeline.ledger import Tally
 from roots_pipeline.options import option
 from roots_pipeline.stages.apply import NOTES, REJECTED
 from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
+from roots_pipeline.stages.batch_join import Stored, batch_at, stored_batches
 from roots_pipeline.worker.coder import DocumentBatch
 
 Group = Hashable
@@ -60,9 +63,9 @@ class _RemoveListedLines(beam.DoFn):
         self._group_of = group_of
         self._min_chars = min_chars
 
-    def process(self, batch: list[Document], listed: dict[Group, set[bytes]]) -> Iterator[object]:
+    def process(self, stored: Stored, listed: dict[Group, set[bytes]]) -> Iterator[object]:
         kept, rejected, tally = [], [], Tally()
-        for doc in batch:
+        for doc in batch_at(stored):
             group = self._group_of(doc)
             if group is None:
                 kept.append(doc)
@@ -89,19 +92,20 @@ class _RemoveListedLines(beam.DoFn):
             yield beam.pvalue.TaggedOutput(NOTES, entry)
 
 
-def _remove_listed_lines(batches: beam.PCollection, listed: beam.PCollection, label: str, stage: str,
+def _remove_listed_lines(stored: beam.PCollection, listed: beam.PCollection, label: str, stage: str,
                          group_of: GroupOf, min_chars: int = 0) -> CorpusOutputs:
-    """Apply `_RemoveListedLines` with `listed` ((group, set of line hashes)) as a side input."""
-    split = batches | f"{label}_RemoveLines" >> beam.ParDo(
+    """Apply `_RemoveListedLines` to the batches `stored_batches` stored, with `listed` ((group,
+    set of line hashes)) as a side input."""
+    split = stored | f"{label}_RemoveLines" >> beam.ParDo(
         _RemoveListedLines(stage, group_of, min_chars), beam.pvalue.AsDict(listed)
     ).with_output_types(DocumentBatch).with_outputs(REJECTED, NOTES, main="kept")
     return CorpusOutputs(split.kept, split[REJECTED], split[NOTES])
 
 
-def _template_line_counts(batch: list[Document], min_chars: int) -> Iterable[tuple[tuple[str, bytes], int]]:
+def _template_line_counts(stored: Stored, min_chars: int) -> Iterable[tuple[tuple[str, bytes], int]]:
     """Return ((dataset, line hash), occurrences) for the batch's lines of at least `min_chars`."""
     counts: Counter[tuple[str, bytes]] = Counter()
-    for doc in batch:
+    for doc in batch_at(stored):
         counts.update((doc.dataset, digest) for digest in counted_line_hashes(doc.text, min_chars))
     return counts.items()
 
@@ -132,15 +136,16 @@ class DedupTemplateSoft(CorpusStage):
                                                  f"got {self.min_occurrences}")
 
     def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
+        stored = stored_batches(batches, label, scratch)
         templates = (
-            batches
+            stored
             | f"{label}_HashLines" >> beam.FlatMap(_template_line_counts, self.min_line_chars)
             | f"{label}_CountLines" >> beam.CombinePerKey(sum)
             | f"{label}_Frequent" >> beam.Filter(lambda entry, least: entry[1] >= least, self.min_occurrences)
             | f"{label}_ByDataset" >> beam.Map(lambda entry: entry[0])
             | f"{label}_Collect" >> beam.CombinePerKey(beam.combiners.ToSetCombineFn())
         )
-        return _remove_listed_lines(batches, templates, label, self.name, _dataset_of)
+        return _remove_listed_lines(stored, templates, label, self.name, _dataset_of)
 
 
 @register
@@ -155,17 +160,17 @@ class DedupPseudocrawlNewspapers(DedupTemplateSoft):
     min_occurrences: int = 2
 
 
-def _sample_keys(batch: list[Document]) -> Iterator[tuple[Group, int]]:
-    for doc in batch:
+def _sample_keys(stored: Stored) -> Iterator[tuple[Group, int]]:
+    for doc in batch_at(stored):
         group = _domain_of(doc)
         if group is not None:
             yield group, sample_key(doc.id)
 
 
-def _sampled_pages(batch: list[Document], cutoffs: dict[Group, int],
+def _sampled_pages(stored: Stored, cutoffs: dict[Group, int],
                    ) -> Iterator[tuple[tuple, frozenset[bytes]]]:
     """Yield ((dataset, domain, page hash), distinct line hashes) for each page in its domain's sample."""
-    for doc in batch:
+    for doc in batch_at(stored):
         group = _domain_of(doc)
         if group is not None and sample_key(doc.id) <= cutoffs[group]:
             yield (*group, page_hash(doc.text)), distinct_line_hashes(doc.text)
@@ -226,14 +231,15 @@ class RemoveDomainBoilerplate(CorpusStage):
             raise OptionError("min_chars", f"must be 0 or more, got {self.min_chars}")
 
     def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
+        stored = stored_batches(batches, label, scratch)
         cutoffs = (
-            batches
+            stored
             | f"{label}_SampleKeys" >> beam.FlatMap(_sample_keys)
             | f"{label}_Smallest" >> beam.combiners.Top.SmallestPerKey(self.sample_pages)
             | f"{label}_Cutoff" >> beam.MapTuple(lambda group, smallest: (group, max(smallest)))
         )
         unique_pages = (
-            batches
+            stored
             | f"{label}_Sample" >> beam.FlatMap(_sampled_pages, beam.pvalue.AsDict(cutoffs))
             | f"{label}_UniquePages" >> beam.CombinePerKey(_one_of_identical)
         )
@@ -251,4 +257,4 @@ class RemoveDomainBoilerplate(CorpusStage):
             | f"{label}_ByDomain" >> beam.MapTuple(lambda key, _: ((key[0], key[1]), key[2]))
             | f"{label}_Collect" >> beam.CombinePerKey(beam.combiners.ToSetCombineFn())
         )
-        return _remove_listed_lines(batches, boilerplate, label, self.name, _domain_of, self.min_chars)
+        return _remove_listed_lines(stored, boilerplate, label, self.name, _domain_of, self.min_chars)

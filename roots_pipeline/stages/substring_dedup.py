@@ -67,9 +67,10 @@ Memory per worker:
 
 Shuffle: places (path, offset, length), about 100 bytes per packed value, per batch and per
 group's spans; the hot windows with their positions. The packed records themselves, 0.8-3.6
-bytes per byte of text (more groups, smaller packs; see `dedup.anchors`), and the batches waiting
-at the join go through files in `<run>/scratch/` (`worker.fs.ScratchAppender`): disk, about the
-stage's input twice while the run lasts. Work: linear in the corpus, about 130 ns per byte of
+bytes per byte of text (more groups, smaller packs; see `dedup.anchors`), and the stage's input
+batches, which its sizing, sampling, records and join each read, go through files in
+`<run>/scratch/` (`worker.fs.ScratchAppender`, `stages.batch_join.stored_batches`): disk, about
+the stage's input twice while the run lasts. Work: linear in the corpus, about 130 ns per byte of
 text on one core for the algorithm (`bench/anchors.py`, `bench/suffix_array.py`): the number of
 groups changes the number of steps, not the work.
 """
@@ -116,7 +117,7 @@ from roots_pipeline.ledger import Tally
 from roots_pipeline.options import option
 from roots_pipeline.stages.apply import NOTES, REJECTED
 from roots_pipeline.stages.base import CorpusOutputs, CorpusStage, register
-from roots_pipeline.stages.batch_join import BATCHES, keyed_batches, unpacked
+from roots_pipeline.stages.batch_join import BATCHES, Stored, batch_at, stored_batches, unpacked
 from roots_pipeline.worker.coder import DocumentBatch
 from roots_pipeline.worker.fs import Place, ScratchAppender, read_places
 from roots_pipeline.worker.glibc_heap import free_heap_released
@@ -181,20 +182,21 @@ class SuffixArrayDedup(CorpusStage):
         return max(1, int(self.part_mb * MB))
 
     def expand_stage(self, batches: beam.PCollection, label: str, scratch: str) -> CorpusOutputs:
+        stored = stored_batches(batches, label, scratch)
         plans = beam.pvalue.AsDict(
-            batches
+            stored
             | f"{label}_Sizes" >> beam.FlatMap(_language_bytes, self.min_bytes)
             | f"{label}_SumSizes" >> beam.CombinePerKey(sum)
             | f"{label}_Plan" >> beam.MapTuple(_plan, self.part_bytes)
         )
         hot = beam.pvalue.AsDict(
-            batches
+            stored
             | f"{label}_Sample" >> beam.ParDo(_SampleAnchors(self.min_bytes), plans)
             | f"{label}_SumSample" >> beam.CombinePerKey(_SumAnchorBytes())
             | f"{label}_Hot" >> beam.FlatMap(_hot_of_shard, plans, self.hot_budget)
             | f"{label}_GroupHot" >> beam.CombinePerKey(_JoinHot())
         )
-        records = batches | f"{label}_Records" >> beam.ParDo(
+        records = stored | f"{label}_Records" >> beam.ParDo(
             _MakeRecords(self.min_bytes, f"{scratch}/{label}-records"), plans, hot,
         ).with_outputs(HOT, HOT_RANGES, main="groups")
         spans = (
@@ -208,7 +210,7 @@ class SuffixArrayDedup(CorpusStage):
             | f"{label}_HotByBatch" >> beam.FlatMapTuple(_firsts_by_batch)
         )
         split = (
-            {BATCHES: keyed_batches(batches, label, scratch), "spans": spans, "firsts": firsts,
+            {BATCHES: stored, "spans": spans, "firsts": firsts,
              HOT_RANGES: records[HOT_RANGES]}
             | f"{label}_Join" >> beam.CoGroupByKey()
             | f"{label}_Remove" >> beam.ParDo(_RemoveSpans(self.name, self.min_bytes, self.min_words))
@@ -222,10 +224,10 @@ class SuffixArrayDedup(CorpusStage):
         return max(1, self.part_bytes // 4)
 
 
-def _language_bytes(batch: list[Document], min_bytes: int) -> Iterable[tuple[str, int]]:
+def _language_bytes(stored: Stored, min_bytes: int) -> Iterable[tuple[str, int]]:
     """Return (language, UTF-8 bytes) of the batch's documents long enough to hold a window."""
     sizes: dict[str, int] = defaultdict(int)
-    for doc in batch:
+    for doc in batch_at(stored):
         nbytes = doc.nbytes
         if nbytes >= min_bytes:
             sizes[doc.lang] += nbytes
@@ -286,7 +288,8 @@ class _SampleAnchors(beam.DoFn):
     def start_bundle(self) -> None:
         self._buffer = _Buffer(self._min_bytes)
 
-    def process(self, batch: list[Document], plans: dict[str, Plan]) -> Iterator[tuple]:
+    def process(self, stored: Stored, plans: dict[str, Plan]) -> Iterator[tuple]:
+        batch = batch_at(stored)
         chosen: dict[str, list[Document]] = defaultdict(list)
         for doc in batch:
             if doc.nbytes >= self._min_bytes:
@@ -385,8 +388,9 @@ class _MakeRecords(beam.DoFn):
         self._buffer = _Buffer(self._min_bytes)
         self._file = ScratchAppender(self._folder)
 
-    def process(self, batch: list[Document], plans: dict[str, Plan], hot: dict[str, np.ndarray]) -> Iterator:
+    def process(self, stored: Stored, plans: dict[str, Plan], hot: dict[str, np.ndarray]) -> Iterator:
         self._plans, self._hot = plans, hot  # side inputs are not passed to finish_bundle
+        batch = batch_at(stored)
         chosen: dict[str, list[Document]] = defaultdict(list)
         for doc in batch:
             if doc.nbytes >= self._min_bytes:
