@@ -18,7 +18,11 @@ instead of losing its bytes. Worker processes do not flush on a timer (their lim
 A grouped input (a `GroupByKey`'s output) is a single chunk, so it goes as a single message, which
 the worker holds while it works, in two or three copies (gRPC, protobuf, bytes): its memory grew
 with the corpus. Fix, in two parts:
-- Grouped inputs are cut at element boundaries into chunks of about `CHUNK_BYTES`.
+- Grouped inputs are encoded group by group into chunks of about `CHUNK_BYTES`, and each group
+  leaves the runner's table once encoded: the runner's process holds a shuffle about once while
+  it sends it (Beam's own partition held it three times over at its peak: decoded, encoded, and
+  copied out; at 1 GB in `bench/scale.py` the MinHash band shuffle took the runner from 0.95 to
+  2.2 GB).
 - The runner flushes after each chunk (its size threshold is 10 MB). Beam sends all of a bundle's
   input before it starts the bundle, and a worker queues only five messages unread, so the input
   is now sent from a thread while the bundle runs.
@@ -36,11 +40,13 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from apache_beam.coders.coder_impl import create_InputStream
+from apache_beam.coders.coder_impl import create_OutputStream
 from apache_beam.coders.stream import OutputStream
 from apache_beam.runners.portability.fn_api_runner.execution import GroupingBuffer
 from apache_beam.runners.portability.fn_api_runner.fn_runner import BundleManager
 from apache_beam.runners.worker.data_plane import TimeBasedBufferingClosableOutputStream, _GrpcDataChannel
+from apache_beam.transforms.window import GlobalWindow, GlobalWindows
+from apache_beam.utils import windowed_value
 
 CHUNK_BYTES = 8 << 20
 _LOGGER = logging.getLogger(__name__)
@@ -51,23 +57,34 @@ Parts = list[list[bytes]]  # a buffer's partition: per worker, the chunks sent
 _WRITES = tuple(name for name in dir(OutputStream) if name.startswith("write"))
 
 
-def split_at_elements(data: bytes, decode: Callable[[Any], Any], limit: int = CHUNK_BYTES) -> list[bytes]:
-    """Return `data`, a run of encoded elements, cut after the first element that takes a chunk
-    to `limit` bytes or more; `decode(stream)` reads one element. Small runs are not decoded."""
-    if len(data) <= limit:
-        return [data]
-    view = memoryview(data)
-    stream = create_InputStream(data)
-    chunks, start = [], 0
-    while stream.size() > 0:
-        decode(stream)
-        end = len(data) - stream.size()
-        if end - start >= limit:
-            chunks.append(bytes(view[start:end]))
-            start = end
-    if start < len(data):
-        chunks.append(bytes(view[start:]))
-    return chunks
+def partition_in_chunks(buffer: GroupingBuffer, n: int, limit: int = CHUNK_BYTES) -> Parts:
+    """`GroupingBuffer.partition` for the global window: the same groups, given to the same of `n`
+    workers, each worker's as chunks that end after the first group taking them to `limit` bytes
+    or more. Each key's values leave the buffer as soon as they are encoded, so the runner's
+    process holds the shuffle about once (Beam's own holds it decoded, then encoded in one stream,
+    then copied out of that stream: three times at its peak). Later calls return the same chunks."""
+    if buffer._grouped_output:
+        return buffer._grouped_output
+    pane = windowed_value.PaneInfo(is_first=True, is_last=True, timing=windowed_value.PaneInfoTiming.ON_TIME,
+                                   index=0, nonspeculative_index=0)
+    in_window = GlobalWindows.windowed_value(None, timestamp=GlobalWindow().max_timestamp(),
+                                             pane_info=pane).with_value
+    coder, key_coder = buffer._post_grouped_coder.get_impl(), buffer._key_coder.get_impl()
+    parts: Parts = [[] for _ in range(n)]
+    streams = [create_OutputStream() for _ in range(n)]
+    table = buffer._table
+    for index, encoded_key in enumerate(list(table)):
+        values = table.pop(encoded_key)
+        stream = streams[index % n]
+        coder.encode_to_stream(in_window((key_coder.decode(encoded_key), values)), stream, True)
+        if stream.size() >= limit:
+            parts[index % n].append(stream.get())
+            streams[index % n] = create_OutputStream()
+    for part, stream in zip(parts, streams, strict=True):
+        if stream.size() or not part:
+            part.append(stream.get())
+    buffer._grouped_output = parts
+    return parts
 
 
 def _waiting_for_flush(write: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,20 +96,11 @@ def _waiting_for_flush(write: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
-def _in_chunks(partition: Callable[[GroupingBuffer, int], Parts]) -> Callable[[GroupingBuffer, int], Parts]:
+def _global_window_in_chunks(partition: Callable[[GroupingBuffer, int], Parts],
+                             ) -> Callable[[GroupingBuffer, int], Parts]:
     @functools.wraps(partition)
     def chunked(self: GroupingBuffer, n: int) -> Parts:
-        first = not self._grouped_output
-        parts = partition(self, n)
-        if first:
-            impl = self._post_grouped_coder.get_impl()
-
-            def decode(stream: Any) -> Any:
-                return impl.decode_from_stream(stream, True)
-
-            parts = [[chunk for data in part for chunk in split_at_elements(data, decode)] for part in parts]
-            self._grouped_output = parts  # what later calls return, as Beam's own caching does
-        return parts
+        return partition_in_chunks(self, n) if self._windowing.is_default() else partition(self, n)
 
     return chunked
 
@@ -136,6 +144,6 @@ def apply_direct_runner_fixes() -> None:
         return
     for name in _WRITES:
         setattr(stream, name, _waiting_for_flush(getattr(OutputStream, name)))
-    GroupingBuffer.partition = _in_chunks(GroupingBuffer.partition)
+    GroupingBuffer.partition = _global_window_in_chunks(GroupingBuffer.partition)
     BundleManager._send_input_to_worker = _send_input_to_worker
     stream._roots_fixed = True

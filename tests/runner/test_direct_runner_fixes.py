@@ -1,5 +1,5 @@
 """`apply_direct_runner_fixes`: bytes written while Beam's timed flush is blocked reach the worker,
-and grouped inputs are cut at element boundaries into chunks of bounded size."""
+and grouped inputs are encoded group by group into chunks of bounded size, as Beam would group them."""
 
 import subprocess
 import sys
@@ -60,47 +60,66 @@ def test_beam_alone_drops_them():
 
 
 
-def encoded(values: list[bytes]) -> tuple[bytes, "object"]:
-    """Values encoded back to back with Beam's bytes coder, nested (length-prefixed), as grouped
-    inputs are."""
-    from apache_beam.coders import BytesCoder
+def grouping_buffer(groups: dict[bytes, list[bytes]]):
+    """A GroupingBuffer of the global window holding `groups` (key -> values), as a shuffle does."""
+    from apache_beam.coders.coders import (
+        BytesCoder,
+        GlobalWindowCoder,
+        IterableCoder,
+        TupleCoder,
+        WindowedValueCoder,
+    )
     from apache_beam.coders.coder_impl import create_OutputStream
+    from apache_beam.runners.portability.fn_api_runner.execution import GroupingBuffer
+    from apache_beam.transforms import core, window
 
-    impl = BytesCoder().get_impl()
-    out = create_OutputStream()
-    for value in values:
-        impl.encode_to_stream(value, out, True)
-    return out.get(), impl
+    windowed = lambda coder: WindowedValueCoder(coder, GlobalWindowCoder())  # noqa: E731
+    before = windowed(TupleCoder([BytesCoder(), BytesCoder()]))
+    after = windowed(TupleCoder([BytesCoder(), IterableCoder(BytesCoder())]))
+    buffer = GroupingBuffer(before, after, core.Windowing(window.GlobalWindows()))
+    stream = create_OutputStream()
+    for key, values in groups.items():
+        for value in values:
+            before.get_impl().encode_to_stream(window.GlobalWindows.windowed_value((key, value)), stream, True)
+    buffer.append(stream.get())
+    return buffer, after.get_impl()
 
 
-def decoded(chunks: list[bytes], impl: "object") -> list[bytes]:
+def grouped(chunks: list[bytes], impl) -> list[tuple[bytes, list[bytes]]]:
+    """The (key, values) groups that chunks of a partition hold, in order; each chunk must end at a group."""
     from apache_beam.coders.coder_impl import create_InputStream
 
-    values = []
+    groups = []
     for chunk in chunks:
         stream = create_InputStream(chunk)
         while stream.size() > 0:
-            values.append(impl.decode_from_stream(stream, True))
-    return values
+            key, values = impl.decode_from_stream(stream, True).value
+            groups.append((key, list(values)))
+    return groups
 
 
-def test_grouped_input_is_cut_at_element_boundaries_into_bounded_chunks():
-    from roots_pipeline.runner.direct_runner_fixes import split_at_elements
-
-    values = [bytes([i]) * (100 + 37 * i) for i in range(60)]
-    data, impl = encoded(values)
-    chunks = split_at_elements(data, lambda s: impl.decode_from_stream(s, True), limit=1000)
-    assert len(chunks) > 5
-    assert b"".join(chunks) == data
-    assert decoded(chunks, impl) == values  # every chunk starts and ends at an element
-    largest = max(len(v) for v in values) + 2
-    assert all(len(chunk) < 1000 + largest for chunk in chunks)
+GROUPS = {bytes([i]) * 3: [bytes([i, j]) * (20 + 7 * i) for j in range(i % 5 + 1)] for i in range(60)}
 
 
-def test_small_or_single_element_input_is_sent_as_it_is():
-    from roots_pipeline.runner.direct_runner_fixes import split_at_elements
+def test_grouped_input_is_cut_at_group_boundaries_into_bounded_chunks_holding_beams_groups():
+    from roots_pipeline.runner.direct_runner_fixes import partition_in_chunks
 
-    data, impl = encoded([b"a" * 50, b"b" * 50])
-    assert split_at_elements(data, lambda s: impl.decode_from_stream(s, True), limit=1000) == [data]
-    big, impl = encoded([b"x" * 5000])
-    assert split_at_elements(big, lambda s: impl.decode_from_stream(s, True), limit=1000) == [big]
+    beams, impl = grouping_buffer(GROUPS)
+    expected = [grouped(part, impl) for part in beams.partition(2)]
+    ours, _ = grouping_buffer(GROUPS)
+    parts = partition_in_chunks(ours, 2, limit=1000)
+    assert [grouped(part, impl) for part in parts] == expected  # same groups, same workers, same order
+    assert all(len(part) > 2 for part in parts)
+    largest_group = max(len(b"".join(values)) for values in GROUPS.values()) + 100
+    assert all(len(chunk) < 1000 + largest_group for part in parts for chunk in part)
+    assert not ours._table  # every group left the table once encoded
+    assert partition_in_chunks(ours, 2) is parts  # later calls return the same chunks
+
+
+def test_small_inputs_are_one_chunk_a_worker_even_when_empty():
+    from roots_pipeline.runner.direct_runner_fixes import partition_in_chunks
+
+    buffer, impl = grouping_buffer({b"k": [b"a", b"b"]})
+    parts = partition_in_chunks(buffer, 3)
+    assert [len(part) for part in parts] == [1, 1, 1]
+    assert grouped(parts[0], impl) == [(b"k", [b"a", b"b"])] and parts[1] == parts[2] == [b""]
