@@ -51,6 +51,7 @@ _OPEN_PART_FILES = 8
 COUNTS = "counts"
 SIZES = "sizes"
 PartPlace = tuple[str, str, int]  # a shard's part: (its first id, the part file, its position there)
+_DTYPES = {pa.string(): "string", pa.int64(): "int64", pa.float64(): "float64"}
 _BASE_FIELDS = [
     pa.field("id", pa.string()),
     pa.field("text", pa.string()),
@@ -67,15 +68,26 @@ _BASE_FIELDS = [
 
 @functools.cache
 def shard_schema(with_reasons: bool) -> pa.Schema:
-    """Return the Arrow schema of data shards (or reject shards, which add `reasons`)."""
-    import datasets
+    """Return the Arrow schema of data shards (or reject shards, which add `reasons`).
 
+    The `huggingface` metadata key lets `datasets` restore the features without guessing."""
     fields = list(_BASE_FIELDS)
     if with_reasons:
         fields.append(pa.field("reasons", pa.list_(pa.string())))
     schema = pa.schema(fields)
-    # The `huggingface` metadata key lets `datasets` restore the features without guessing.
-    return datasets.Features.from_arrow_schema(schema).arrow_schema
+    features = {field.name: dataset_feature(field.type) for field in schema}
+    return schema.with_metadata({"huggingface": json.dumps({"info": {"features": features}})})
+
+
+def dataset_feature(data_type: pa.DataType) -> dict[str, Any]:
+    """Return the `datasets` feature (as `Features.to_dict()` writes it) of an Arrow type of the
+    shard schema: what `datasets.Features.from_arrow_schema` gives (a test compares them), without
+    importing `datasets` in every run."""
+    if pa.types.is_struct(data_type):
+        return {field.name: dataset_feature(field.type) for field in data_type}
+    if pa.types.is_list(data_type):
+        return {"feature": dataset_feature(data_type.value_type), "_type": "List"}
+    return {"dtype": _DTYPES[data_type], "_type": "Value"}
 
 
 def to_record_batch(batch: list[Document], with_reasons: bool) -> pa.RecordBatch:
@@ -292,11 +304,9 @@ def _finish_language(element: tuple[str, Iterable[tuple[str, int]]], folder: str
     state = {"_data_files": [{"filename": name} for name, _ in listed], "_fingerprint": fingerprint,
              "_format_columns": None, "_format_kwargs": {}, "_format_type": None,
              "_output_all_columns": False, "_split": None}
-    import datasets
-
-    features = datasets.Features.from_arrow_schema(shard_schema(with_reasons))
+    features = json.loads(shard_schema(with_reasons).metadata[b"huggingface"])["info"]["features"]
     info = {"citation": "", "description": f"roots-pipeline output, language {lang}",
-            "features": features.to_dict(), "homepage": "", "license": ""}
+            "features": features, "homepage": "", "license": ""}
     for name, payload in (("state.json", state), ("dataset_info.json", info)):
         write_atomically(f"{base}/{name}", (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
     return lang
