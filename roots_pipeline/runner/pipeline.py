@@ -66,6 +66,7 @@ from roots_pipeline.runner.clearing import (
     outputs_to_replace,
 )
 from roots_pipeline.runner.direct_runner_fixes import apply_direct_runner_fixes
+from roots_pipeline.runner.dofn_specs import cache_dofn_specs
 from roots_pipeline.runner.runners import (
     Runner,
     beam_options,
@@ -380,6 +381,7 @@ def _runner_for(beam_args: list[str], recipe: Recipe, shared_out: bool) -> tuple
 
 
 def _new_pipeline(options: PipelineOptions, runner: Runner) -> beam.Pipeline:
+    cache_dofn_specs()
     try:  # validates the options for the runner
         return beam.Pipeline(runner=beam_runner(runner, options), options=options)
     except ValueError as exc:

@@ -62,6 +62,7 @@ def test_beam_alone_drops_them():
 
 def grouping_buffer(groups: dict[bytes, list[bytes]]):
     """A GroupingBuffer of the global window holding `groups` (key -> values), as a shuffle does."""
+    from apache_beam.coders.coder_impl import create_OutputStream
     from apache_beam.coders.coders import (
         BytesCoder,
         GlobalWindowCoder,
@@ -69,7 +70,6 @@ def grouping_buffer(groups: dict[bytes, list[bytes]]):
         TupleCoder,
         WindowedValueCoder,
     )
-    from apache_beam.coders.coder_impl import create_OutputStream
     from apache_beam.runners.portability.fn_api_runner.execution import GroupingBuffer
     from apache_beam.transforms import core, window
 
@@ -80,7 +80,8 @@ def grouping_buffer(groups: dict[bytes, list[bytes]]):
     stream = create_OutputStream()
     for key, values in groups.items():
         for value in values:
-            before.get_impl().encode_to_stream(window.GlobalWindows.windowed_value((key, value)), stream, True)
+            element = window.GlobalWindows.windowed_value((key, value))
+            before.get_impl().encode_to_stream(element, stream, True)
     buffer.append(stream.get())
     return buffer, after.get_impl()
 
