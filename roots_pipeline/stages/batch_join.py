@@ -50,11 +50,18 @@ class _WriteBatches(beam.DoFn):
 
 
 def stored_batches(batches: beam.PCollection, label: str, scratch: str) -> beam.PCollection:
-    """Return `keyed_batches`' output past a shuffle, so that every place in it is in a closed
-    file, for steps that read the batches back with `batch_at`. A stage that reads its input
-    several ways stores it once: Beam's local runner holds, in its own process, every collection
-    that more than one step reads (and one that a step with side inputs reads)."""
-    return keyed_batches(batches, label, scratch) | f"{label}_Stored" >> beam.Reshuffle()
+    """Return `keyed_batches`' output past a `GroupByKey`, so that every place in it is in a closed
+    file, for steps that read the batches back with `batch_at` (a group is complete only once
+    every bundle that wrote its places has finished, on every runner; a `Reshuffle` is not a
+    barrier on Flink). A stage that reads its input several ways stores it once: Beam's local
+    runner holds, in its own process, every collection that a step with side inputs reads."""
+    return (keyed_batches(batches, label, scratch)
+            | f"{label}_Stored" >> beam.GroupByKey()
+            | f"{label}_Places" >> beam.FlatMapTuple(_each_place))
+
+
+def _each_place(batch_id: str, places: Iterable[Place]) -> Iterator[Stored]:
+    return ((batch_id, place) for place in places)
 
 
 def batch_at(stored: Stored) -> list[Document]:
