@@ -383,7 +383,7 @@ def _runner_for(beam_args: list[str], recipe: Recipe, shared_out: bool) -> tuple
 def _new_pipeline(options: PipelineOptions, runner: Runner) -> beam.Pipeline:
     cache_dofn_specs()
     try:  # validates the options for the runner
-        return beam.Pipeline(runner=beam_runner(runner, options), options=options)
+        return beam.Pipeline(runner=beam_runner(runner), options=options)
     except ValueError as exc:
         raise _options_error(exc) from exc
 

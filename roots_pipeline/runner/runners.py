@@ -30,6 +30,7 @@ import importlib
 import io
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from apache_beam.options.pipeline_options import (
     FlinkRunnerOptions,
@@ -39,6 +40,10 @@ from apache_beam.options.pipeline_options import (
     SparkRunnerOptions,
     StandardOptions,
 )
+from apache_beam.portability.api import beam_provision_api_pb2
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+from apache_beam.runners.portability.fn_api_runner.fn_runner import ExtendedProvisionInfo
+from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineRunner
 
 from roots_pipeline import __version__
@@ -122,19 +127,21 @@ def describe_runner(options: PipelineOptions) -> Runner:
     raise RootsError(f"--runner {given}: not supported by roots run (use {SUPPORTED})")
 
 
-def beam_runner(runner: Runner, options: PipelineOptions) -> PipelineRunner | None:
+def beam_runner(runner: Runner) -> PipelineRunner | None:
     """Return the runner object a pipeline for `runner` is built with, or None to let Beam create
-    the one the options name. For the DirectRunner that is the FnApiRunner, given the options as
-    Beam's DirectRunner gives them (its workers read them from the provision info)."""
-    if runner.name != "DirectRunner":
-        return None
-    from apache_beam.portability.api import beam_provision_api_pb2
-    from apache_beam.runners.portability.fn_api_runner import fn_runner
-    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+    the one the options name: for the DirectRunner, the FnApiRunner it falls back to."""
+    return _DirectFnApiRunner() if runner.name == "DirectRunner" else None
 
-    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
-    provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
-    return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
+
+class _DirectFnApiRunner(FnApiRunner):
+    """Beam's FnApiRunner, given the options as Beam's DirectRunner gives them when it runs a
+    pipeline: in the provision info, where its workers read them."""
+
+    def run_pipeline(self, pipeline: Any, options: PipelineOptions) -> Any:
+        encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+        provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
+        self._provision_info = ExtendedProvisionInfo(provision)
+        return super().run_pipeline(pipeline, options)
 
 
 def _default_environment(lineage: list[str], options: PipelineOptions) -> str:
