@@ -208,7 +208,7 @@ class _WriteShardParts(beam.DoFn):
 
     def start_bundle(self) -> None:
         self._file = _BundleFile(self._folder, self._with_reasons)
-        self._readers = _PartReaders()
+        self._readers = _PartReaders(max_open=2)  # a bundle's stashed batches come file by file
 
     def process(self, stashed: tuple[str, int], sizes: dict[str, int], shard_chars: int,
                 ) -> Iterator[tuple[tuple[str, int, int], PartPlace]]:
@@ -218,18 +218,21 @@ class _WriteShardParts(beam.DoFn):
                 yield key, (part.column("id")[0].as_py(), *self._file.write(part))
 
     def finish_bundle(self) -> None:
-        self._file.close()
-        self._readers.close()
+        try:
+            self._file.close()
+        finally:
+            self._readers.close()
 
 
 class _PartReaders:
-    """Record batches of part files, with at most `_OPEN_PART_FILES` files open at once.
+    """Record batches of stash and part files, with at most `max_open` files open at once.
 
     A shard's parts come from every bundle that wrote one, in id order, so they hop between
     files; each open file costs a descriptor and its filesystem's read buffer (16 MiB on GCS), so
     the least recently used one is closed (reopening reads its footer again)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_open: int = _OPEN_PART_FILES) -> None:
+        self._max_open = max_open
         self._open: OrderedDict[str, tuple[Any, pa.ipc.RecordBatchFileReader]] = OrderedDict()
 
     def __enter__(self) -> _PartReaders:
@@ -246,7 +249,7 @@ class _PartReaders:
         if path in self._open:
             self._open.move_to_end(path)
         else:
-            if len(self._open) >= _OPEN_PART_FILES:
+            if len(self._open) >= self._max_open:
                 self._open.popitem(last=False)[1][0].close()
             source = open_raw(path)
             self._open[path] = source, pa.ipc.open_file(pa.PythonFile(source, mode="r"))
@@ -313,10 +316,12 @@ def _finish_language(element: tuple[str, Iterable[tuple[str, int]]], folder: str
 
 
 class WriteShards(beam.PTransform):
-    """Write batches of documents as per-language shards; outputs ledger counts for `outcome`.
+    """Write batches of documents (one collection, or a tuple of them) as per-language shards;
+    outputs ledger counts for `outcome`.
 
-    `scratch` is a folder for the part files (one per worker bundle), which the run deletes.
-    With `write=False` nothing is written and only the counts come out.
+    `scratch` is a folder for the stashed batches (`stash/`) and the shard parts (`parts/`), one
+    file per worker bundle each, which the run deletes. With `write=False` nothing is written and
+    only the counts come out.
     """
 
     def __init__(self, folder: str, outcome: str, shard_mb: float, progress_dir: str | None, scratch: str,
