@@ -22,7 +22,8 @@ with the corpus. Fix, in two parts:
   leaves the runner's table once encoded: the runner's process holds a shuffle about once while
   it sends it (Beam's own partition held it three times over at its peak: decoded, encoded, and
   copied out; at 1 GB in `bench/scale.py` the MinHash band shuffle took the runner from 0.95 to
-  2.2 GB).
+  2.2 GB). Shuffles in other windows than the global one (none in this pipeline) keep Beam's
+  partition: one message per worker.
 - The runner flushes after each chunk (its size threshold is 10 MB). Beam sends all of a bundle's
   input before it starts the bundle, and a worker queues only five messages unread, so the input
   is now sent from a thread while the bundle runs.
