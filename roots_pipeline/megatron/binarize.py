@@ -36,7 +36,6 @@ import json
 import math
 import os
 import re
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -60,6 +59,7 @@ from roots_pipeline.megatron.tokenizer import LoadedTokenizer, encode_documents
 from roots_pipeline.output.atomic import write_atomically
 from roots_pipeline.output.run_folder import DATA, MEGATRON
 from roots_pipeline.output.shard_reader import shard_paths
+from roots_pipeline.worker.progress import write_status_line
 
 FORMAT = "roots-pipeline/megatron/1"  # part of every fingerprint: bump when output bytes change
 MERGED = "merged"
@@ -417,10 +417,4 @@ class _Progress:
         elapsed = self._shown - self._start
         line = (f"[{elapsed:5.0f}s] binarize {self._lang}: {self._docs:,} docs · {self._tokens:,} tokens · "
                 f"{self._bytes / 1e6 / max(elapsed, 1e-9):.1f} MB/s")
-        if self._tty:
-            width = shutil.get_terminal_size().columns
-            line = line if len(line) < width else line[: width - 2] + "…"
-            sys.stderr.write("\r\x1b[2K" + line + ("\n" if final else ""))
-        else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        write_status_line(line, self._tty, final)

@@ -114,11 +114,16 @@ class ProgressDisplay:
 
     def _print(self, final: bool) -> None:
         line = format_progress(read_snapshots(self._folder), time.monotonic() - self._start, self._order)
-        if self._tty:
-            # One terminal row, or the next refresh could not erase the wrapped part.
-            width = shutil.get_terminal_size().columns
-            line = line if len(line) < width else line[: width - 2] + "…"
-            sys.stderr.write("\r\x1b[2K" + line + ("\n" if final else ""))
-        else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        write_status_line(line, self._tty, final)
+
+
+def write_status_line(line: str, tty: bool, final: bool) -> None:
+    """Show a progress line on stderr: on a terminal, in place of the previous one (cut to one row,
+    or the next refresh could not erase the wrapped part; `final` keeps it); in a log, a line each."""
+    if tty:
+        width = shutil.get_terminal_size().columns
+        line = line if len(line) < width else line[: width - 2] + "…"
+        sys.stderr.write("\r\x1b[2K" + line + ("\n" if final else ""))
+    else:
+        sys.stderr.write(line + "\n")
+    sys.stderr.flush()
