@@ -82,6 +82,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import apache_beam as beam
 import numpy as np
@@ -320,26 +321,39 @@ class _SampleAnchors(beam.DoFn):
                 yield (lang, index), (anchors[mine], sizes[mine])
 
 
-class _SumAnchorBytes(beam.CombineFn):
-    """Sums (anchor hashes, bytes) arrays per key: the distinct anchors with their total bytes."""
+class _ReducingCombine(beam.CombineFn):
+    """Combines array values with `reduce` (a list of values -> one value of the same kind, the
+    same whatever the grouping): values wait in a list, reduced every `_REDUCE_EVERY` of them, so
+    a worker holds at most that many unreduced values."""
+
+    _REDUCE_EVERY = 64
 
     def create_accumulator(self) -> list:
         return []
 
-    def add_input(self, accumulator: list, value: tuple) -> list:
+    def add_input(self, accumulator: list, value: Any) -> list:
         accumulator.append(value)
-        if len(accumulator) >= 64:
-            accumulator = [self._summed(accumulator)]
+        if len(accumulator) >= self._REDUCE_EVERY:
+            accumulator = [self.reduce(accumulator)]
         return accumulator
 
     def merge_accumulators(self, accumulators: Iterable[list]) -> list:
-        return [self._summed([value for accumulator in accumulators for value in accumulator])]
+        values = [value for accumulator in accumulators for value in accumulator]
+        return [self.reduce(values)] if values else []
 
-    def extract_output(self, accumulator: list) -> tuple:
-        return self._summed(accumulator)
+    def extract_output(self, accumulator: list) -> Any:
+        return self.reduce(accumulator)
 
     @staticmethod
-    def _summed(values: list) -> tuple:
+    def reduce(values: list) -> Any:
+        raise NotImplementedError
+
+
+class _SumAnchorBytes(_ReducingCombine):
+    """Sums (anchor hashes, bytes) arrays per key: the distinct anchors with their total bytes."""
+
+    @staticmethod
+    def reduce(values: list) -> tuple:
         if not values:
             return np.empty(0, np.uint64), np.empty(0, np.int64)
         anchors = np.concatenate([anchors for anchors, _ in values])
@@ -356,21 +370,12 @@ def _hot_of_shard(entry: tuple, plans: dict[str, Plan], budget: int) -> Iterator
         yield lang, found
 
 
-class _JoinHot(beam.CombineFn):
+class _JoinHot(_ReducingCombine):
     """Joins a language's hot anchors from its shards into one sorted array."""
 
-    def create_accumulator(self) -> list:
-        return []
-
-    def add_input(self, accumulator: list, value: np.ndarray) -> list:
-        accumulator.append(value)
-        return accumulator
-
-    def merge_accumulators(self, accumulators: Iterable[list]) -> list:
-        return [value for accumulator in accumulators for value in accumulator]
-
-    def extract_output(self, accumulator: list) -> np.ndarray:
-        return np.unique(np.concatenate([np.empty(0, np.uint64), *accumulator]))
+    @staticmethod
+    def reduce(values: list) -> np.ndarray:
+        return np.unique(np.concatenate([np.empty(0, np.uint64), *values]))
 
 
 class _MakeRecords(beam.DoFn):
@@ -459,28 +464,13 @@ def _window_weights(width: int) -> np.ndarray:
     return np.random.default_rng(width).integers(0, 2**63, width, dtype=np.uint64) | np.uint64(1)
 
 
-class _FirstWindows(beam.CombineFn):
+class _FirstWindows(_ReducingCombine):
     """Keeps, for each distinct hot window (W bytes), its first position in reading order: the
     least (order hi, lo, start) of the positions the bundles report, with its document and batch.
     Values and output are columns: windows (n × W bytes), hi, lo, start, doc, batch."""
 
-    def create_accumulator(self) -> list:
-        return []
-
-    def add_input(self, accumulator: list, value: tuple) -> list:
-        accumulator.append(value)
-        if len(accumulator) >= 64:
-            accumulator = [self._firsts(accumulator)]
-        return accumulator
-
-    def merge_accumulators(self, accumulators: Iterable[list]) -> list:
-        return [self._firsts([value for accumulator in accumulators for value in accumulator])]
-
-    def extract_output(self, accumulator: list) -> tuple:
-        return self._firsts(accumulator)
-
     @staticmethod
-    def _firsts(values: list) -> tuple:
+    def reduce(values: list) -> tuple:
         columns = [np.concatenate([value[i] for value in values]) for i in range(6)]
         windows, hi, lo, start = columns[:4]
         by_position = np.lexsort((start, lo, hi))
